@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Hot loops live in Tensor and Engine: they are always built optimised, for AVX2+FMA (every machine of this kind has
+// them), without exclusivity checks (40-220x slower inner loops otherwise; see docs/DECISIONS.md), so that
+// `swift test` in debug stays fast enough to run real models.
+let kernelFlags: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-target-cpu", "haswell", "-enforce-exclusivity=unchecked"]),
+]
+
+let package = Package(
+    name: "Lathe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lathe", targets: ["lathe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
+        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
+        .target(name: "Tokenizer", swiftSettings: kernelFlags),
+        .target(name: "Engine", dependencies: ["Tensor", "Tokenizer"], swiftSettings: kernelFlags),
+        .executableTarget(
+            name: "lathe",
+            dependencies: ["Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,70 @@
+import Foundation
+import Tensor
+
+/// Turns sampled ids back into text (stop strings, `Completion.text`); the tokenizer conforms.
+public protocol TextDecoding: Sendable {
+    func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String
+}
+
+/// Samples continuations of a prompt: one prefill (batched GEMMs), then token-by-token decoding with a KV cache.
+/// Each of the n samples draws from its own RNG stream (seed, sample index), so a sample does not depend on n.
+public final class Generator: @unchecked Sendable {
+    public let model: Qwen3MoEModel
+    public let decoder: TokenDecoder
+    public let tokenizer: TextDecoding?
+
+    public init(model: Qwen3MoEModel, pool: ThreadPool, tokenizer: TextDecoding? = nil) {
+        self.model = model
+        self.decoder = TokenDecoder(model: model, pool: pool)
+        self.tokenizer = tokenizer
+    }
+
+    /// Called after every sampled token with (sample index, token id); return false to stop that sample.
+    public typealias TokenCallback = (Int, Int) -> Bool
+
+    public func generate(prompt: [Int], params: SamplingParams, count: Int = 1,
+                         onToken: TokenCallback? = nil) throws -> [Completion] {
+        let vocab = model.config.vocabSize
+        try params.validate(vocabSize: vocab)
+        guard !prompt.isEmpty else { throw LatheError("prompt: at least one token is needed") }
+        guard count >= 1 else { throw LatheError("n: must be >= 1 (got \(count))") }
+        let capacity = prompt.count + params.maxTokens
+        let maxPositions = model.config.maxPositionEmbeddings
+        if capacity > maxPositions {
+            throw LatheError("prompt (\(prompt.count) tokens) + max_tokens (\(params.maxTokens)) exceeds max_position_embeddings \(maxPositions)")
+        }
+        let promptCache = model.newCache(capacity: capacity)
+        let pre = try model.forward(.tokens(prompt), cache: promptCache, options: ForwardOptions(logits: .last))
+        let first = pre.logits!
+        var results: [Completion] = []
+        for sample in 0..<count {
+            let cache = count == 1 ? promptCache : promptCache.copy()
+            var rng = PhiloxRNG(seed: params.seed, stream: UInt64(sample))
+            var sampler = TokenSampler(params: params, vocabSize: vocab)
+            var out = Completion()
+            var logits = UnsafePointer(first.pointer)
+            while out.ids.count < params.maxTokens {
+                let pick = sampler.pick(logits, vocab: vocab, rng: &rng)
+                out.ids.append(pick.id)
+                out.logprobs.append(pick.logprob)
+                out.samplingLogprobs.append(pick.samplingLogprob)
+                if params.topLogprobs > 0 { out.topLogprobs.append(TokenSampler.top(params.topLogprobs, logits, vocab: vocab)) }
+                if params.stopTokens.contains(pick.id) { out.stopReason = .stop; break }
+                if let onToken, !onToken(sample, pick.id) { out.stopReason = .stop; break }
+                if !params.stopStrings.isEmpty, let tok = tokenizer {
+                    let text = tok.decode(out.ids, skipSpecialTokens: true)
+                    if params.stopStrings.contains(where: { text.contains($0) }) { out.stopReason = .stop; break }
+                }
+                if out.ids.count == params.maxTokens { break }
+                logits = UnsafePointer(try decoder.step(token: pick.id, cache: cache))
+            }
+            if let tok = tokenizer {
+                var text = tok.decode(out.ids, skipSpecialTokens: true)
+                for s in params.stopStrings { if let r = text.range(of: s) { text = String(text[..<r.lowerBound]) } }
+                out.text = text
+            }
+            results.append(out)
+        }
+        return results
+    }
+}

@@ -1,0 +1,3 @@
+import Tokenizer
+
+extension Tokenizer: TextDecoding {}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+struct Lathe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lathe",
+        abstract: "A terminal workbench for LoRA experiments on Mixture-of-Experts language models.",
+        discussion: """
+        Until the workbench lands, `lathe` runs the engine demo (`lathe demo`). Every verb takes --help.
+        """,
+        subcommands: [DemoCommand.self, TokenizeCommand.self, LogprobsCommand.self, SampleCommand.self, BenchCommand.self],
+        defaultSubcommand: DemoCommand.self)
+}
