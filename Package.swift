@@ -19,7 +19,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
+        .target(name: "CPrefetch"),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CPrefetch"], swiftSettings: kernelFlags),
         .target(name: "Tokenizer", swiftSettings: kernelFlags),
         .target(name: "Engine", dependencies: ["Tensor", "Tokenizer"], swiftSettings: kernelFlags),
         .executableTarget(

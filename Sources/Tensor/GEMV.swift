@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Matrix-vector products for decoding: y[o] = W[o, :] · x. Hand-written because a BLAS call costs more than the
 /// math at these sizes, and because each row's reduction order must not depend on which rows are computed together
 /// (batch-invariant decoding): every row goes through the same accumulation sequence as `Kernels.dot`.
@@ -42,12 +44,22 @@ public enum GEMV {
         var o = rows.lowerBound
         let hi = rows.upperBound
         let rowBytes = k * E.byteSize
+        // Rows are short (1–3 KB here): the hardware prefetcher barely trains on a 4-row block before it ends, so
+        // fetch the block two ahead while computing this one.
+        let ahead = 8 * rowBytes
+        let end = base + hi * rowBytes
         while o + 4 <= hi {
             let r0 = base + o * rowBytes, r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes
+            var pf = r0 + ahead
+            let pfEnd = min(pf + 4 * rowBytes, end)
             var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8()
             var b0 = V8(), b1 = V8(), b2 = V8(), b3 = V8()
             var i = 0
             while i + 16 <= k {
+                if pf < pfEnd {
+                    lathe_prefetch(pf); lathe_prefetch(pf + 64); lathe_prefetch(pf + 128); lathe_prefetch(pf + 192)
+                    pf += 256
+                }
                 let x0 = Kernels.load8(x + i), x1 = Kernels.load8(x + i + 8)
                 a0.addProduct(E.load8(r0, i), x0); b0.addProduct(E.load8(r0, i + 8), x1)
                 a1.addProduct(E.load8(r1, i), x0); b1.addProduct(E.load8(r1, i + 8), x1)

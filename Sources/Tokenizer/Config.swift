@@ -14,7 +14,7 @@ struct TokenizerConfig {
     var preTokenizer: [PreTokenizerStep] = []
     var vocab: [String: Int] = [:]
     var merges: [(String, String)] = []
-    var mergeFields: [String] = []  // the JSON path of each merge, for errors
+    var mergeIndices: [Int] = []  // the index in model.merges of each merge, for errors
     var unkToken: String?
     var fuseUnk = false
     var byteFallback = false
@@ -24,7 +24,7 @@ struct TokenizerConfig {
     init(json: Data, source: String) throws {
         let parsed: Any
         do {
-            parsed = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed])
+            parsed = try parseJSON(json)
         } catch {
             let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
                 ?? error.localizedDescription
@@ -82,8 +82,12 @@ struct TokenizerConfig {
         let vocabObject = try vocabField.object()
         vocab.reserveCapacity(vocabObject.count)
         for (token, value) in vocabObject {
-            let f = JSONField(value: value, path: "\(vocabField.path)[\(quoted(token))]", source: vocabField.source)
-            vocab[token] = try f.tokenID()
+            if let id = JSONField.fastTokenID(value) {
+                vocab[token] = id
+            } else {  // the slow path names the field in its error
+                let f = JSONField(value: value, path: "\(vocabField.path)[\(quoted(token))]", source: vocabField.source)
+                vocab[token] = try f.tokenID()
+            }
         }
         if let unk = unkToken, vocab[unk] == nil {
             throw TokenizerError.invalidField(
@@ -99,12 +103,12 @@ struct TokenizerConfig {
                 let parts = s.split(separator: " ", omittingEmptySubsequences: false)
                 if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty {
                     merges.append((String(parts[0]), String(parts[1])))
-                    mergeFields.append("\(mergesField.path)[\(i)]")
+                    mergeIndices.append(i)
                     continue
                 }
             } else if let pair = m as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
                 merges.append((a, b))
-                mergeFields.append("\(mergesField.path)[\(i)]")
+                mergeIndices.append(i)
                 continue
             }
             throw TokenizerError.invalidField(
@@ -174,7 +178,7 @@ struct TokenizerConfig {
             let regex = try regexField.string()
             guard let known = SplitRegex(pattern: regex) else {
                 throw regexField.unsupported(
-                    "unsupported regex \(quoted(regex.count > 60 ? String(regex.prefix(60)) + "…" : regex)) "
+                    "unsupported regex \"\(regex.count > 60 ? String(regex.prefix(60)) + "…" : regex)\" "
                         + "(only the GPT-2 and Qwen2 patterns are implemented)")
             }
             let behavior = try field.required("behavior")
@@ -226,6 +230,47 @@ struct TokenizerConfig {
             lstrip: try field.optionalBool("lstrip", default: false),
             rstrip: try field.optionalBool("rstrip", default: false),
             normalized: try field.optionalBool("normalized", default: !special))
+    }
+}
+
+/// JSONSerialization, except for files holding a raw U+FEFF: swift-corelibs-foundation drops one that starts a
+/// string or follows an escape (the JSON string `"\n`, U+FEFF, `x"` parses as newline + "x"), so those go through
+/// JSONDecoder, which keeps it. Byte-level vocabularies never hold one; an added token might.
+private func parseJSON(_ data: Data) throws -> Any {
+    let hasRawBOM = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Bool in
+        let b = raw.bindMemory(to: UInt8.self)
+        var i = 0
+        while i + 2 < b.count {
+            if b[i] == 0xEF && b[i + 1] == 0xBB && b[i + 2] == 0xBF { return true }
+            i += 1
+        }
+        return false
+    }
+    if !hasRawBOM { return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) }
+    return try JSONDecoder().decode(AnyJSON.self, from: data).value
+}
+
+/// Any JSON value, as the Foundation objects JSONSerialization would give (NSNumber for numbers and booleans).
+private struct AnyJSON: Decodable {
+    let value: Any
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            value = NSNull()
+        } else if let b = try? c.decode(Bool.self) {
+            value = NSNumber(value: b)
+        } else if let i = try? c.decode(Int64.self) {
+            value = NSNumber(value: i)
+        } else if let d = try? c.decode(Double.self) {
+            value = NSNumber(value: d)
+        } else if let s = try? c.decode(String.self) {
+            value = s
+        } else if let a = try? c.decode([AnyJSON].self) {
+            value = a.map(\.value)
+        } else {
+            value = try c.decode([String: AnyJSON].self).mapValues(\.value)
+        }
     }
 }
 

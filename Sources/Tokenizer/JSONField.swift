@@ -62,6 +62,18 @@ struct JSONField {
         return Int(v)
     }
 
+    /// The id when `value` is a JSON integer in range, without building a field path; nil otherwise.
+    @inline(__always)
+    static func fastTokenID(_ value: Any) -> Int? {
+        guard let n = value as? NSNumber else { return nil }
+        let type = n.objCType.pointee
+        // 'c' boolean, 'd' / 'f' floating point
+        guard type != 0x63, type != 0x64, type != 0x66 else { return nil }
+        let v = n.int64Value
+        guard v >= 0, v < Int64(maxTokenIDValue) else { return nil }
+        return Int(v)
+    }
+
     /// `object[key]` as a field; nil when the key is absent.
     func field(_ key: String) throws -> JSONField? {
         let o = try object()

@@ -61,7 +61,7 @@ public final class Tokenizer: @unchecked Sendable {
         var merges: [UInt64: UInt64] = [:]
         merges.reserveCapacity(config.merges.count)
         for (rank, (a, b)) in config.merges.enumerated() {
-            let field = config.mergeFields[rank]
+            var field: String { "model.merges[\(config.mergeIndices[rank])]" }
             guard let aID = vocab[a] else {
                 throw TokenizerError.invalidField(
                     source: source, field: field, problem: "token \(quoted(a)) is not in model.vocab")
@@ -112,7 +112,7 @@ public final class Tokenizer: @unchecked Sendable {
         addedTokenToID = addedByContent
         tokenToID = vocab
 
-        func nfc(_ s: String) -> String { s.precomposedStringWithCanonicalMapping }
+        func nfc(_ s: String) -> String { Tokenizer.nfc(s) }
         let normalizesAdded = config.normalizer == .nfc
         var raw: [AddedTokenMatcher.Pattern] = []
         var normalized: [AddedTokenMatcher.Pattern] = []
@@ -215,7 +215,49 @@ public final class Tokenizer: @unchecked Sendable {
     }
 
     static func nfc(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        Array(String(decoding: bytes, as: UTF8.self).precomposedStringWithCanonicalMapping.utf8)
+        Array(nfc(String(decoding: bytes, as: UTF8.self)).utf8)
+    }
+
+    /// Foundation's NFC with two repairs for swift-corelibs-foundation (Swift 6.3) bugs found against HF's NFC:
+    /// - the four non-starters that decompose into two combining marks (U+0344, U+0F73, U+0F75, U+0F81) are not
+    ///   reordered after a preceding mark of higher class, so they are decomposed beforehand;
+    /// - a precomposed Hangul LV syllable followed by a trailing consonant jamo is left as two characters
+    ///   ("\u{C5B4}\u{11A8}" must become "\u{C5B5}"); the jamo has combining class 0, so only an adjacent pair
+    ///   composes, which is done afterwards.
+    static func nfc(_ s: String) -> String {
+        var input = s
+        if s.unicodeScalars.contains(where: { [0x344, 0xF73, 0xF75, 0xF81].contains($0.value) }) {
+            var expanded = String.UnicodeScalarView()
+            for u in s.unicodeScalars {
+                switch u.value {
+                case 0x344: expanded.append(contentsOf: ["\u{308}", "\u{301}"])
+                case 0xF73: expanded.append(contentsOf: ["\u{F71}", "\u{F72}"])
+                case 0xF75: expanded.append(contentsOf: ["\u{F71}", "\u{F74}"])
+                case 0xF81: expanded.append(contentsOf: ["\u{F71}", "\u{F80}"])
+                default: expanded.append(u)
+                }
+            }
+            input = String(expanded)
+        }
+        let composed = input.precomposedStringWithCanonicalMapping
+        let tBase: UInt32 = 0x11A7, sBase: UInt32 = 0xAC00
+        guard composed.unicodeScalars.contains(where: { $0.value > tBase && $0.value < tBase + 28 }) else {
+            return composed
+        }
+        var out = String.UnicodeScalarView()
+        var previous: Unicode.Scalar?
+        for u in composed.unicodeScalars {
+            if let p = previous, u.value > tBase, u.value < tBase + 28, p.value >= sBase, p.value < sBase + 11172,
+                (p.value - sBase) % 28 == 0
+            {
+                previous = Unicode.Scalar(p.value + (u.value - tBase))
+                continue
+            }
+            if let p = previous { out.append(p) }
+            previous = u
+        }
+        if let p = previous { out.append(p) }
+        return String(out)
     }
 
     private func encodeNormalized(

@@ -26,6 +26,42 @@ public final class Qwen3MoEModel: @unchecked Sendable {
         rotary.reserve(min(config.maxPositionEmbeddings, 1024))
     }
 
+    /// The same model with every matrix copied into one huge-page arena (contiguous, aligned; see WeightArena).
+    public func packed() -> Qwen3MoEModel {
+        var all: [WeightMatrix] = [embedding]
+        if !config.tieWordEmbeddings { all.append(lmHead) }
+        for layer in layers {
+            let a = layer.attention
+            all += [a.q, a.k, a.v, a.o]
+            switch layer.feedForward {
+            case .dense(let m): all += [m.gate, m.up, m.down]
+            case .sparse(let moe): all.append(moe.router); for e in moe.experts { all += [e.gate, e.up, e.down] }
+            }
+        }
+        let arena = WeightArena(byteCount: all.reduce(0) { $0 + WeightArena.footprint($1) })
+        func mlp(_ m: GatedMLPWeights) -> GatedMLPWeights {
+            GatedMLPWeights(gate: arena.store(m.gate), up: arena.store(m.up), down: arena.store(m.down))
+        }
+        let emb = arena.store(embedding)
+        let head = config.tieWordEmbeddings ? emb : arena.store(lmHead)
+        let newLayers = layers.map { layer -> DecoderLayerWeights in
+            var l = layer
+            l.attention.q = arena.store(layer.attention.q); l.attention.k = arena.store(layer.attention.k)
+            l.attention.v = arena.store(layer.attention.v); l.attention.o = arena.store(layer.attention.o)
+            switch layer.feedForward {
+            case .dense(let m): l.feedForward = .dense(mlp(m))
+            case .sparse(let moe):
+                var s = moe
+                s.router = arena.store(moe.router)
+                s.experts = moe.experts.map(mlp)
+                l.feedForward = .sparse(s)
+            }
+            return l
+        }
+        return Qwen3MoEModel(config: config, embedding: emb, layers: newLayers, finalNorm: finalNorm, lmHead: head,
+                             precision: precision)
+    }
+
     public var qDim: Int { config.numAttentionHeads * config.headDim }
     public var kvDim: Int { config.numKeyValueHeads * config.headDim }
 
@@ -121,7 +157,7 @@ public final class Qwen3MoEModel: @unchecked Sendable {
             throw LatheError("\(directory.lastPathComponent): unexpected tensor \(first) (\(extra.count) not used by a \(config.numHiddenLayers)-layer Qwen3-MoE)")
         }
         return Qwen3MoEModel(config: config, embedding: embedding, layers: layers, finalNorm: finalNorm, lmHead: lmHead,
-                             precision: precision)
+                             precision: precision).packed()
     }
 
     /// A model with random weights ~ N(0, std²) and unit norms (as transformers initialises), for benchmarks.
@@ -156,7 +192,7 @@ public final class Qwen3MoEModel: @unchecked Sendable {
         }
         let lmHead = config.tieWordEmbeddings ? embedding : mat(config.vocabSize, h)
         return Qwen3MoEModel(config: config, embedding: embedding, layers: layers, finalNorm: ones(h), lmHead: lmHead,
-                             precision: precision)
+                             precision: precision).packed()
     }
 
     public func newCache(capacity: Int) -> KVCache {
