@@ -41,9 +41,9 @@ struct DemoCommand: ParsableCommand {
                 let out = try BenchGenerateCommand.measure(preset: .tiny, threads: threads, precision: precision,
                                                            reps: reps, verbose: false)
                 let g = out.generate
-                print(String(format: "  %7d  %7@  %9.0f  %12.0f  %17.0f  %12.1f  | %13.1f  %9.1f", threads,
-                             precision.rawValue as NSString, g.tokensPerS, g.decodeTokensPerS, g.prefill256TokensPerS,
-                             g.weightsGBs, out.machine.sgemmGflops, out.machine.memReadGBs))
+                let label = precision.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
+                print(String(format: "  %7d  ", threads) + label + String(format: "  %9.0f  %12.0f  %17.0f  %12.1f  | %13.1f  %9.1f", g.tokensPerS, g.decodeTokensPerS, g.prefill256TokensPerS,
+                                                      g.weightsGBs, out.machine.sgemmGflops, out.machine.memReadGBs))
             }
         }
         print("\nPeers on this machine: ../shared/peers/llamacpp-live --preset tiny --threads N (see README).")
