@@ -28,7 +28,9 @@ run: build
 test: deps
 	swift build --build-tests
 	swift test --skip-build 2>&1 | tee .build/test-output.txt; status=$${PIPESTATUS[0]}; \
-	echo; grep -E "^(Executed|Test run with|✔ Test run|✘ Test run)" .build/test-output.txt | tail -n 4; exit $$status
+	failed=$$(grep -cE "^✘ Test .* failed" .build/test-output.txt); \
+	total=$$(grep -oE "Test run with [0-9]+ tests" .build/test-output.txt | grep -oE "[0-9]+" | tail -n 1); \
+	echo; echo "$$(( $${total:-0} - failed )) passed, $$failed failed"; exit $$status
 
 # Generation benchmark on every preset, 1 and 2 threads, f32 and bf16 weights: one JSON object per line.
 bench: build

@@ -12,15 +12,17 @@ final class BPEModel: @unchecked Sendable {
     /// For bytes whose single-byte token is missing: `unk_token` id (HF: unk, fused if `fuse_unk`).
     let unkID: Int32?
     let fuseUnk: Bool
-    /// `<0xXX>` ids when `byte_fallback` is on.
-    let fallbackIDs: [Int32]?
+    /// With `byte_fallback`, for each byte whose token is missing: the `<0xXX>` ids that HF uses instead — those of
+    /// the UTF-8 bytes of the byte's table character (so byte 0xA9, character "©", falls back to <0xC2><0xA9>);
+    /// nil where one of them is missing too.
+    let fallbackIDs: [[Int32]?]?
 
     private let cache = WordCache(capacity: 100_000)
     /// Pre-tokens at least this long are not cached (HF: MAX_LENGTH 256).
     private static let maxCachedLength = 256
 
     init(byteIDs: [Int32], merges: [UInt64: UInt64], wholeWords: [ByteKey: Int32]?, unkID: Int32?, fuseUnk: Bool,
-         fallbackIDs: [Int32]?) {
+         fallbackIDs: [[Int32]?]?) {
         self.byteIDs = byteIDs
         self.merges = merges
         self.wholeWords = wholeWords
@@ -62,8 +64,9 @@ final class BPEModel: @unchecked Sendable {
                 symbols.append(id)
                 continue
             }
-            if let fb = fallbackIDs, fb[Int(b)] >= 0 {
-                symbols.append(fb[Int(b)])
+            if let fb = fallbackIDs, let ids = fb[Int(b)] {
+                // HF adds these without first flushing a pending unk (which therefore comes after them).
+                symbols.append(contentsOf: ids)
                 continue
             }
             guard let unk = unkID else { continue }  // HF drops characters it cannot represent

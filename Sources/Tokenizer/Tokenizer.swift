@@ -80,9 +80,16 @@ public final class Tokenizer: @unchecked Sendable {
         for b in 0..<256 {
             if let id = vocab[ByteLevel.encode([UInt8(b)])] { byteIDs[b] = Int32(id) }
         }
-        var fallback: [Int32]?
+        var fallback: [[Int32]?]?
         if config.byteFallback {
-            fallback = (0..<256).map { b in Int32(vocab[String(format: "<0x%02X>", b)] ?? -1) }
+            fallback = (0..<256).map { b -> [Int32]? in
+                var ids: [Int32] = []
+                for x in ByteLevel.encode([UInt8(b)]).utf8 {
+                    guard let id = vocab[String(format: "<0x%02X>", x)] else { return nil }
+                    ids.append(Int32(id))
+                }
+                return ids
+            }
         }
         var wholeWords: [ByteKey: Int32]?
         if config.ignoreMerges {
@@ -98,8 +105,8 @@ public final class Tokenizer: @unchecked Sendable {
             unkID: config.unkToken.flatMap { vocab[$0] }.map(Int32.init), fuseUnk: config.fuseUnk,
             fallbackIDs: fallback)
 
-        // Added tokens. As in HF, a token already in the model vocabulary keeps its vocabulary id; the first of
-        // several entries with the same content wins.
+        // Added tokens. As in HF, a token already in the model vocabulary keeps its vocabulary id (HF ignores the
+        // file's id then). Of several entries with the same content, the first is kept.
         var added: [AddedToken] = []
         var addedByContent: [String: Int] = [:]
         var seenContent = Set<[UInt8]>()
@@ -224,6 +231,9 @@ public final class Tokenizer: @unchecked Sendable {
     /// - a precomposed Hangul LV syllable followed by a trailing consonant jamo is left as two characters
     ///   ("\u{C5B4}\u{11A8}" must become "\u{C5B5}"); the jamo has combining class 0, so only an adjacent pair
     ///   composes, which is done afterwards.
+    /// One difference remains, by design: HF's normalization tables (unicode-normalization-alignments) are older than
+    /// Swift's, so combining marks and compositions added in recent Unicode versions (rare-script marks such as
+    /// U+0898…U+089F) are reordered or composed here but not by HF.
     static func nfc(_ s: String) -> String {
         var input = s
         if s.unicodeScalars.contains(where: { [0x344, 0xF73, 0xF75, 0xF81].contains($0.value) }) {

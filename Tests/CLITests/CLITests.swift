@@ -62,7 +62,7 @@ struct CLITests {
             (["sample", "--model", model("moe-a"), "--prompt", "hi"],
              "lathe: --prompt: \(model("moe-a")) has no tokenizer.json; pass --ids instead"),
             (["sample", "--model", model("moe-a"), "--ids", "1", "--top-p", "1.5"], "lathe: top_p: must be in (0, 1] (got 1.5)"),
-            (["tokenize", "--tokenizer", dir.path, "--text", "hi"], "lathe: "),
+            (["tokenize", "--tokenizer", dir.path, "--text", "hi"], "lathe: \(dir.path)/tokenizer.json: file not found"),
         ]
         for (args, message) in cases {
             let r = try LatheBinary.run(args)

@@ -6,7 +6,7 @@ import Tokenizer
 @Suite struct FixtureTests {
     static let names = Fixtures.names
 
-    @Test(arguments: names)
+    @Test(arguments: Fixtures.mainNames)
     func fixturesHaveEnoughCases(name: String) throws {
         #expect(try Fixtures.encodeCases(name).count >= 45)
         #expect(try Fixtures.decodeCases(name).count >= 10)
@@ -45,7 +45,7 @@ import Tokenizer
 
     /// Id sequences that are not whole encodings: partial UTF-8 sequences must become U+FFFD exactly as HF
     /// (Rust `String::from_utf8_lossy`) replaces them; unknown ids are skipped.
-    @Test(arguments: names)
+    @Test(arguments: Fixtures.mainNames)
     func decodeOfArbitraryIDsMatchesHF(name: String) throws {
         let tok = try Fixtures.tokenizer(name)
         for c in try Fixtures.decodeCases(name) {
@@ -59,13 +59,17 @@ import Tokenizer
 
     /// decode(encode(s)) gives back the normalised text, except where HF itself does not (the normalized=true
     /// added token is decoded from its NFC content through the ByteLevel decoder, which turns its "é" into one byte).
-    @Test(arguments: names)
+    /// Foundation's NFC is the reference here, so the texts that hit its two known bugs (see `Tokenizer.nfc`) are
+    /// left to `encodeMatchesHF` / `decodeMatchesHF`, which compare with HF directly.
+    @Test(arguments: ["qwen", "gpt2"])
     func roundTrip(name: String) throws {
         let tok = try Fixtures.tokenizer(name)
         let normalizes = name == "qwen"
-        let prefixes = name == "gpt2-options"
-        for c in try Fixtures.encodeCases(name) where !c.text.contains("CaféBar") && !c.text.contains("<mask>") {
-            if prefixes { continue }  // add_prefix_space adds spaces that decode keeps
+        let foundationBug: (Unicode.Scalar) -> Bool = {
+            (0x11A8...0x11C2).contains($0.value) || [0x344, 0xF73, 0xF75, 0xF81].contains($0.value)
+        }
+        for c in try Fixtures.encodeCases(name) where !c.text.contains("CaféBar") {
+            if normalizes && c.text.unicodeScalars.contains(where: foundationBug) { continue }
             let want = normalizes ? c.text.precomposedStringWithCanonicalMapping : c.text
             let got = tok.decode(tok.encode(c.text))
             #expect(Array(got.unicodeScalars) == Array(want.unicodeScalars),
@@ -76,26 +80,33 @@ import Tokenizer
     @Test(arguments: names)
     func vocabularyMatchesJSON(name: String) throws {
         let tok = try Fixtures.tokenizer(name)
-        let json = try Fixtures.json(name)
-        let model = json["model"] as! [String: Any]
-        let vocab = model["vocab"] as! [String: Int]
-        let added = json["added_tokens"] as! [[String: Any]]
+        // JSONDecoder, not JSONSerialization: gpt2-options has an added token starting with U+FEFF, which
+        // swift-corelibs-foundation's JSONSerialization drops.
+        struct File: Decodable {
+            struct Model: Decodable { let vocab: [String: Int] }
+            struct Added: Decodable { let id: Int; let content: String; let special: Bool }
+            let model: Model
+            let added_tokens: [Added]
+        }
+        let file = try JSONDecoder().decode(
+            File.self, from: Data(contentsOf: Fixtures.directory(name).appendingPathComponent("tokenizer.json")))
+        let vocab = file.model.vocab
+        let added = file.added_tokens
         var maxID = vocab.values.max()!
         for (token, id) in vocab {
             #expect(tok.id(forToken: token) == id, "\(name): id(forToken: \(show(token)))")
-            if !added.contains(where: { ($0["id"] as! Int) == id }) {
+            if !added.contains(where: { $0.id == id }) {
                 #expect(tok.token(forID: id) == token, "\(name): token(forID: \(id))")
             }
         }
         var specials: [String: Int] = [:]
         for a in added {
-            let id = a["id"] as! Int
-            let content = a["content"] as! String
+            // As in HF, an added token already in the vocabulary keeps its vocabulary id (bpe-unk's "the").
+            let id = vocab[a.content] ?? a.id
             maxID = max(maxID, id)
-            #expect(tok.id(forToken: content) == id, "\(name): id(forToken: \(show(content)))")
-            let special = a["special"] as! Bool
-            if special { specials[content] = id }
-            #expect(tok.isSpecial(id) == special, "\(name): isSpecial(\(id)) for \(show(content))")
+            #expect(tok.id(forToken: a.content) == id, "\(name): id(forToken: \(show(a.content)))")
+            if a.special { specials[a.content] = id }
+            #expect(tok.isSpecial(id) == a.special, "\(name): isSpecial(\(id)) for \(show(a.content))")
         }
         #expect(tok.specialTokens == specials)
         #expect(tok.vocabSize == maxID + 1)

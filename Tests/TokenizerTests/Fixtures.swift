@@ -12,7 +12,9 @@ enum Fixtures {
     }()
 
     /// The fixture tokenizers, one directory each.
-    static let names = ["qwen", "gpt2", "gpt2-options"]
+    static let names = ["qwen", "gpt2", "gpt2-options", "bpe-unk", "bpe-byte-fallback"]
+    /// Those with decode_expected.json and the full list of test strings.
+    static let mainNames = ["qwen", "gpt2", "gpt2-options"]
 
     static func directory(_ name: String) -> URL { tokenizersDirectory.appendingPathComponent(name) }
 

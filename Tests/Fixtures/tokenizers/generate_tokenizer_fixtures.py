@@ -17,8 +17,10 @@ Writes, next to this script:
                                and a non-special normalized=true token given in NFD form.
   gpt2/tokenizer.json          GPT-2 layout: no normalizer, ByteLevel(add_prefix_space false, use_regex true),
                                legacy "a b" merges, <|endoftext|> both in the vocab and as a special added token.
-  gpt2-options/tokenizer.json  the gpt2 vocab with ByteLevel add_prefix_space true and added tokens using
-                               lstrip / rstrip / single_word, to pin down those options.
+  gpt2-options/tokenizer.json  the gpt2 vocab with ByteLevel add_prefix_space true, ignore_merges, and added tokens
+                               using lstrip / rstrip / single_word, overlapping contents and a raw U+FEFF.
+  bpe-unk/, bpe-byte-fallback/ tiny hand-made vocabularies lacking most bytes: unk_token with fuse_unk, ignore_merges,
+                               byte_fallback, and an added token whose content is already in the vocabulary.
   */expected.json              [{"text", "ids", "decoded", "decoded_skip_special"}] from
                                tok.encode(text, add_special_tokens=False).ids and tok.decode(ids, skip_special_tokens=...)
   */decode_expected.json       [{"ids", "decoded", "decoded_skip_special"}] for id sequences that are not encodings
@@ -42,7 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 QWEN_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
                 r"|\s*[\r\n]+|\s+(?!\S)|\s+")
-VOCAB_SIZE = 800
+VOCAB_SIZE = 1000
 
 CORPUS = [
     # English prose
@@ -84,6 +86,21 @@ CORPUS = [
     "    indented line\n\n\nafter blank lines\r\nwindows line\n",
 ]
 
+
+# Probes: text whose pre-tokenization depends on the details (which characters are \s, \p{L}, \p{N}; case-insensitive
+# contractions; the long s). Trained on, they give the vocabulary merges inside HF's pieces that a tokenizer
+# splitting differently could not reproduce, so the test strings below detect such mistakes in the ids.
+PROBE_SPACES = ["\u00a0", "\u3000", "\u0085", "\u2028", "\u2029", "\u1680", "\u2002", "\u2009", "\u202f", "\u205f",
+                "\x0b", "\x0c", "\t"]
+PROBE_NON_SPACES = ["\u200b", "\ufeff", "\u180e", "\x1c", "\x1f", "\u00ad", "\u2060"]
+PROBE_NUMBERS = ["½", "²", "Ⅻ", "١", "⑤", "٣"]
+PROBE_LETTERS = ["ʰ", "ー", "ǅ", "ª", "ˈ", "ς"]  # Lm, Lm, Lt, Lo, Lm, Ll
+PROBES = (
+    [f"a{w}b x {w}y z{w}{w}q r {w} s{w}!t {w}{w}u!{w}v" for w in PROBE_SPACES + PROBE_NON_SPACES]
+    + [f"n{c}m {c}k !{c}? {c}{c}x 7{c}" for c in PROBE_NUMBERS + PROBE_LETTERS]
+    + ["ſelf ſelf it'ſ 'ſelf ſtill 'ſtill", "'TIS 'Tis TIS Tis DON'T WON'T 'LLAMA LLAMA 'VERY VERY 'DUNNO DUNNO",
+       "'Sure Sure 'REally REally 'Mine Mine 'Ve Ve"]
+)
 
 def bytes_to_unicode():
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAC + 1)) + list(range(0xAE, 0xFF + 1))
@@ -139,6 +156,10 @@ TEST_STRINGS = [
     "\u3000\u3000全角",
     "zero\u200bwidth bom\ufeff vt\x0b ff\x0c fs\x1c us\x1f",
     "en\u2002em\u2003thin\u2009narrow\u202fmath\u205fogham\u1680mongolian\u180eend",
+    *[f"a{w}b x {w}y z{w}{w}q r {w} s{w}!t {w}{w}u!{w}v {w}" for w in PROBE_SPACES + PROBE_NON_SPACES],
+    " ".join(f"n{c}m {c}k !{c}? {c}{c}x 7{c}" for c in PROBE_NUMBERS),
+    " ".join(f"n{c}m {c}k !{c}? {c}{c}x 7{c}" for c in PROBE_LETTERS),
+    "ſelf it'ſelf 'ſtill 'TIS 'Tis WON'T 'LLAMA 'VERY 'DUNNO 'Sure 'REally 'Mine 'Ve",
     # numbers
     "12345",
     "3.14159",
@@ -167,6 +188,9 @@ TEST_STRINGS = [
     "Kelvin \u212a, Angstrom \u212b, Ohm \u2126",
     "q\u0307 e\u0301\u0327 combining marks \u0301alone",
     "ﬁne ﬂour (ligatures stay under NFC)",
+    "\uc5b4\u11a8 \uac00\u11a8 (Hangul LV syllable + trailing jamo compose under NFC)",
+    "\u0f40\u0f7a\u0f73 \u03b1\u0345\u0344 (non-starter decompositions are reordered)",
+    "\ufeffBOM first, then \ufeff again and \n\ufeff after a newline",
     "MiXeD CaSe WoRdS",
     # scripts
     "你好，世界！这是一个测试。",
@@ -190,8 +214,10 @@ TEST_STRINGS = [
     "<|endoftext|><|endoftext|>",
     "<|im_start|><|im_start|>x",
     "<<|im_end|>>",
+    "<|im_end|>!!! <|im_end|>! x<|im_end|>!!",
     "CafeBar Cafe\u0301Bar CaféBar",
     " <mask> x <mask>",
+    "a\ufeff<bom>b \ufeff<bom>",
     "the [[note]] and a[[note]]b",
     # unseen words, falls back to bytes
     "xyzzyquux zxqvbnm",
@@ -209,6 +235,47 @@ TEST_STRINGS = [
 ]
 
 
+SMALL_STRINGS = [
+    "", " ", "the theme of the thesis", "The other thing", "hello world", "café naïve Ångström", "I'm 12 years old.",
+    "日本語", "emoji 😀 ok", "\n\n", "tab\there", "ÀÃ", "x" * 60, "<unk> stays text", "«quotes» and 3.14",
+    "mixed ASCII and ü ö ä", "\u00a0nbsp", "the\u0301 combining",
+    "ises, ises and isesises",
+    "ĀĀ ĀĀĀ",  # byte_fallback: HF emits the fallback bytes of the second "Ā" before the unk of the first's 0x80
+]
+
+
+def tiny_bpe(unk, fuse_unk, byte_fallback, ignore_merges=False):
+    """A byte-level BPE whose vocabulary has only some bytes, to exercise unk_token / fuse_unk / byte_fallback, and
+    two tokens that no merge builds ("ises", "Ġises"), which only ignore_merges produces."""
+    base = [BYTE_CHAR[b] for b in b"abcdefghijklmnopqrstuvwxyzT .',"] + ["Ã"]  # "Ã" = byte 0xC3
+    merges = [("t", "h"), ("h", "e"), ("th", "e"), ("Ġ", "t"), ("Ġt", "he"), ("e", "s"), ("i", "s"), ("Ġ", "o"), ("Ã", "Ã")]
+    vocab = {"<unk>": 0}
+    for t in base:
+        vocab.setdefault(t, len(vocab))
+    if byte_fallback:
+        # <0xC4> and <0xC5> are missing: the characters U+0100...U+0143 that stand for bytes 0x00-0x20, 0x7F-0xA0
+        # and 0xAD fall back to unk (unfused) instead.
+        for b in range(0xC4):
+            vocab[f"<0x{b:02X}>"] = len(vocab)
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    vocab["ises"] = len(vocab)
+    vocab["Ġises"] = len(vocab)
+    bl = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": True}
+    return {
+        # An added token that is already in the vocabulary keeps its vocabulary id, whatever the file says.
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [{"id": 5000, "content": "the", "single_word": False, "lstrip": False, "rstrip": False,
+                          "normalized": False, "special": False}],
+        "normalizer": None,
+        "pre_tokenizer": bl, "post_processor": None, "decoder": bl,
+        "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>" if unk else None,
+                  "continuing_subword_prefix": None, "end_of_word_suffix": None, "fuse_unk": fuse_unk,
+                  "byte_fallback": byte_fallback, "ignore_merges": ignore_merges, "vocab": vocab,
+                  "merges": [[a, b] for a, b in merges]},
+    }
+
+
 def train(pre_tokenizer, normalizer, special_tokens):
     tok = Tokenizer(models.BPE())
     if normalizer is not None:
@@ -222,15 +289,15 @@ def train(pre_tokenizer, normalizer, special_tokens):
         special_tokens=special_tokens,
         show_progress=False,
     )
-    tok.train_from_iterator(CORPUS, trainer=trainer)
+    tok.train_from_iterator(CORPUS + PROBES * 4, trainer=trainer)
     return tok
 
 
-def write_json(path, obj):
+def write_json(path, cases):
+    """One case per line: small, and a diff shows which cases changed."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+        f.write("[\n" + ",\n".join(json.dumps(c, ensure_ascii=False) for c in cases) + "\n]\n")
 
 
 def byte_id(tok, b):
@@ -278,9 +345,9 @@ def decode_cases(tok, specials):
     return out
 
 
-def expected(tok):
+def expected(tok, strings):
     out = []
-    for text in TEST_STRINGS:
+    for text in strings:
         ids = tok.encode(text, add_special_tokens=False).ids
         out.append({
             "text": text,
@@ -291,9 +358,9 @@ def expected(tok):
     return out
 
 
-def finish(name, tok, patch_model=None, merges_as_strings=False, specials=()):
+def finish(name, tok, patch_model=None, merges_as_strings=False, specials=(), strings=None, decode=True):
     """Save, patch the JSON the way the real model files look, reload from the written JSON and record outputs."""
-    data = json.loads(tok.to_str())
+    data = json.loads(tok.to_str()) if isinstance(tok, Tokenizer) else tok
     model = data["model"]
     if patch_model:
         patch_model(model)
@@ -305,8 +372,9 @@ def finish(name, tok, patch_model=None, merges_as_strings=False, specials=()):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     reloaded = Tokenizer.from_file(path)  # expected outputs always come from the file exactly as written
-    write_json(os.path.join(HERE, name, "expected.json"), expected(reloaded))
-    write_json(os.path.join(HERE, name, "decode_expected.json"), decode_cases(reloaded, specials))
+    write_json(os.path.join(HERE, name, "expected.json"), expected(reloaded, strings or TEST_STRINGS))
+    if decode:
+        write_json(os.path.join(HERE, name, "decode_expected.json"), decode_cases(reloaded, specials))
     return reloaded
 
 
@@ -346,15 +414,26 @@ def main():
     gpt2_json = finish("gpt2", gpt2, patch_model=qwen_model_fields, merges_as_strings=True,
                        specials=["<|endoftext|>"])
 
-    # --- GPT-2 vocab with add_prefix_space and lstrip / rstrip / single_word added tokens ---
+    # --- GPT-2 vocab with add_prefix_space, ignore_merges and lstrip / rstrip / single_word added tokens ---
     opts = Tokenizer.from_str(gpt2_json.to_str())
     opts.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=True)
     opts.add_special_tokens([AddedToken("<mask>", special=True, lstrip=True, rstrip=False, normalized=False)])
     opts.add_tokens([
         AddedToken("[[note]]", special=False, single_word=True, normalized=True),
         AddedToken("<|im_end|>", special=False, rstrip=True, normalized=False),
+        # overlaps <|im_end|>: added tokens are matched leftmost-longest
+        AddedToken("<|im_end|>!!", special=False, normalized=False),
+        # a raw U+FEFF in tokenizer.json (swift-corelibs-foundation's JSONSerialization would drop it)
+        AddedToken("\ufeff<bom>", special=False, normalized=False),
     ])
-    finish("gpt2-options", opts, merges_as_strings=False, specials=["<|endoftext|>", "<mask>"])
+    finish("gpt2-options", opts, patch_model=lambda m: m.update(ignore_merges=True), merges_as_strings=False,
+           specials=["<|endoftext|>", "<mask>"])
+
+    # --- Tiny hand-made vocabularies that lack most bytes: unk_token (fused) + ignore_merges, and byte_fallback ---
+    finish("bpe-unk", tiny_bpe(unk=True, fuse_unk=True, byte_fallback=False, ignore_merges=True),
+           strings=SMALL_STRINGS, decode=False)
+    finish("bpe-byte-fallback", tiny_bpe(unk=True, fuse_unk=False, byte_fallback=True), strings=SMALL_STRINGS,
+           decode=False)
 
     total = 0
     for root, _, files in os.walk(HERE):
