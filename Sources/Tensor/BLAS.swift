@@ -49,3 +49,20 @@ enum WidenScratch {
         return s.pointer
     }
 }
+
+extension BLAS {
+    /// X[M, in] (+)= Y[M, out] · W for a row-major weight W[out, in] (the input gradient of a linear layer).
+    public static func matmulWeight(_ y: UnsafePointer<Float>, rows m: Int, _ w: WeightMatrix,
+                                    _ x: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        switch w.dtype {
+        case .f32:
+            sgemm(m: m, n: w.cols, k: w.rows, a: y, lda: w.rows, b: w.floatPointer, ldb: w.cols,
+                  beta: accumulate ? 1 : 0, c: x, ldc: w.cols)
+        case .bf16, .f16:
+            let wide = WidenScratch.buffer(count: w.rows * w.cols)
+            w.widen(into: wide)
+            sgemm(m: m, n: w.cols, k: w.rows, a: y, lda: w.rows, b: wide, ldb: w.cols,
+                  beta: accumulate ? 1 : 0, c: x, ldc: w.cols)
+        }
+    }
+}

@@ -108,3 +108,36 @@ public enum Kernels {
         while i < n { out[i] = a[i] + b[i]; i += 1 }
     }
 }
+
+extension Kernels {
+    /// Backward of y = x·rstd·w for one row: dx (+)= rstd·(dy⊙w) − x·rstd³·Σ(dy⊙w⊙x)/n; dWeight += dy⊙x·rstd.
+    public static func rmsNormBackward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                       rstd: Float, _ n: Int, dx: UnsafeMutablePointer<Float>, accumulate: Bool,
+                                       dWeight: UnsafeMutablePointer<Float>?) {
+        var s: Float = 0
+        for i in 0..<n { s += dy[i] * weight[i] * x[i] }
+        let c = rstd * rstd * rstd * s / Float(n)
+        if accumulate { for i in 0..<n { dx[i] += rstd * dy[i] * weight[i] - x[i] * c } }
+        else { for i in 0..<n { dx[i] = rstd * dy[i] * weight[i] - x[i] * c } }
+        if let dWeight { for i in 0..<n { dWeight[i] += dy[i] * x[i] * rstd } }
+    }
+
+    /// Backward of `rope` (the transpose of a rotation is the rotation by −angle), in place on the gradient.
+    @inline(__always)
+    public static func ropeBackward(_ dy: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
+                                    headDim d: Int) {
+        let h = d / 2
+        for i in 0..<h {
+            let a = dy[i], b = dy[i + h]
+            dy[i] = a * cos[i] + b * sin[i]
+            dy[i + h] = b * cos[i] - a * sin[i]
+        }
+    }
+
+    /// d silu(g)/dg = σ(g)·(1 + g·(1 − σ(g)))
+    @inline(__always)
+    public static func siluGrad(_ g: Float) -> Float {
+        let s = 1 / (1 + expf(-g))
+        return s * (1 + g * (1 - s))
+    }
+}

@@ -1,13 +1,16 @@
 import Foundation
 import Synchronization
 
-/// A fork-join pool for the engine's small parallel loops (GEMV row splits, per-head attention). Workers spin briefly
-/// between jobs — decode dispatches dozens of jobs per token, microseconds apart — then sleep, so an idle pool does not
-/// take cores from OpenBLAS or from the UI.
+/// A fork-join pool for the engine's small parallel loops (GEMV row splits). Each `run` has `threadCount` parts that
+/// threads *claim*: the calling thread claims parts too, so a worker the OS has not scheduled (another process on the
+/// other core) delays nothing unless it already holds a part. Workers spin briefly between jobs — decode dispatches
+/// dozens of jobs per token, microseconds apart — then sleep, so an idle pool takes no core from OpenBLAS or the UI.
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
+    /// (job generation << 24) | next unclaimed part: one word, so a claim can never pair a part with a stale job.
+    private let claim = Atomic<Int>(0)
     private let generation = Atomic<Int>(0)
-    private let pending = Atomic<Int>(0)
+    private let partsDone = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private var job: ((Int) -> Void)?
@@ -18,15 +21,16 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// Spin iterations before a worker sleeps (about 50–100 µs).
     static let spinLimit = 40_000
+    static let partBits = 24
 
     public init(threads: Int) {
         threadCount = max(1, threads)
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
-        for index in 1..<threadCount {
+        for _ in 1..<threadCount {
             finished.enter()
             let t = Thread { [unowned self] in
-                self.workerLoop(index)
+                self.workerLoop()
                 self.finished.leave()
             }
             t.stackSize = 1 << 20
@@ -35,23 +39,38 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body(i)` for i in 0..<threadCount, i = 0 on the calling thread; returns when all are done.
+    /// Runs `body(i)` once for every part i in 0..<threadCount; returns when all parts are done.
     public func run(_ body: @escaping (Int) -> Void) {
         if threadCount == 1 { body(0); return }
-        job = body
-        pending.store(threadCount - 1, ordering: .sequentiallyConsistent)
-        generation.add(1, ordering: .sequentiallyConsistent)
+        let gen = generation.load(ordering: .sequentiallyConsistent) + 1
+        job = body                                   // written before the generation that announces it
+        partsDone.store(0, ordering: .sequentiallyConsistent)
+        claim.store(gen << ThreadPool.partBits, ordering: .sequentiallyConsistent)
+        generation.store(gen, ordering: .sequentiallyConsistent)
         if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
             pthread_mutex_lock(&mutex)
             pthread_cond_broadcast(&wake)
             pthread_mutex_unlock(&mutex)
         }
-        body(0)
-        while pending.load(ordering: .acquiring) > 0 {}
-        job = nil
+        claimParts(generation: gen)
+        while partsDone.load(ordering: .sequentiallyConsistent) < threadCount {}
     }
 
-    /// Runs `body(item)` for every item in 0..<count, items spread over the threads in contiguous blocks.
+    /// Claims and runs parts of job `gen` until none is left. A claim succeeds only while `gen` is current, and the
+    /// job cannot change before every claimed part is done, so reading `job` after a claim is safe.
+    private func claimParts(generation gen: Int) {
+        while true {
+            let state = claim.load(ordering: .sequentiallyConsistent)
+            let part = state & ((1 << ThreadPool.partBits) - 1)
+            guard state >> ThreadPool.partBits == gen, part < threadCount else { return }
+            guard claim.compareExchange(expected: state, desired: state + 1, ordering: .sequentiallyConsistent).exchanged
+            else { continue }
+            job!(part)
+            partsDone.add(1, ordering: .sequentiallyConsistent)
+        }
+    }
+
+    /// Runs `body(item)` for every item in 0..<count, items spread over the parts in contiguous blocks.
     public func parallelFor(_ count: Int, _ body: @escaping (Int) -> Void) {
         if threadCount == 1 || count < 2 { for i in 0..<count { body(i) }; return }
         let t = threadCount
@@ -61,16 +80,17 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop(_ index: Int) {
+    private func workerLoop() {
         var seen = 0
         while true {
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
+            while generation.load(ordering: .acquiring) == seen && !stopping.load(ordering: .acquiring) {
                 spins += 1
                 if spins >= ThreadPool.spinLimit {
                     pthread_mutex_lock(&mutex)
                     sleepers.add(1, ordering: .sequentiallyConsistent)
-                    while generation.load(ordering: .sequentiallyConsistent) == seen {
+                    while generation.load(ordering: .sequentiallyConsistent) == seen
+                            && !stopping.load(ordering: .sequentiallyConsistent) {
                         pthread_cond_wait(&wake, &mutex)
                     }
                     sleepers.subtract(1, ordering: .sequentiallyConsistent)
@@ -78,13 +98,9 @@ public final class ThreadPool: @unchecked Sendable {
                     spins = 0
                 }
             }
-            seen = generation.load(ordering: .acquiring)
-            if stopping.load(ordering: .acquiring) {
-                pending.subtract(1, ordering: .releasing)
-                return
-            }
-            job?(index)
-            pending.subtract(1, ordering: .releasing)
+            if stopping.load(ordering: .acquiring) { return }
+            seen = generation.load(ordering: .sequentiallyConsistent)
+            claimParts(generation: seen)
         }
     }
 
@@ -92,8 +108,6 @@ public final class ThreadPool: @unchecked Sendable {
     public func shutdown() {
         guard threadCount > 1, !stopping.load(ordering: .acquiring) else { return }
         stopping.store(true, ordering: .sequentiallyConsistent)
-        pending.store(threadCount - 1, ordering: .sequentiallyConsistent)
-        generation.add(1, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(&mutex)
         pthread_cond_broadcast(&wake)
         pthread_mutex_unlock(&mutex)
