@@ -117,9 +117,10 @@ extension Kernels {
         var s: Float = 0
         for i in 0..<n { s += dy[i] * weight[i] * x[i] }
         let c = rstd * rstd * rstd * s / Float(n)
+        // dWeight first: dx may alias dy (in-place backward of the per-head q/k norms).
+        if let dWeight { for i in 0..<n { dWeight[i] += dy[i] * x[i] * rstd } }
         if accumulate { for i in 0..<n { dx[i] += rstd * dy[i] * weight[i] - x[i] * c } }
         else { for i in 0..<n { dx[i] = rstd * dy[i] * weight[i] - x[i] * c } }
-        if let dWeight { for i in 0..<n { dWeight[i] += dy[i] * x[i] * rstd } }
     }
 
     /// Backward of `rope` (the transpose of a rotation is the rotation by −angle), in place on the gradient.
