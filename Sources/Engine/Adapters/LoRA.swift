@@ -106,52 +106,111 @@ public struct LayerLoRA: @unchecked Sendable {
 public final class LoRAAdapter: @unchecked Sendable {
     public let config: LoRAConfig
     public let modelConfig: Qwen3MoEConfig
-    public private(set) var layers: [LayerLoRA] = []
-    public private(set) var lmHead: LoRAModule?
+    public let layers: [LayerLoRA]
+    public let lmHead: LoRAModule?
     /// Every module in a fixed order (layers ascending; q, k, v, o, then MLP; lm_head last): optimizer state,
     /// checkpoints and gradient norms all iterate this.
-    public private(set) var modules: [LoRAModule] = []
+    public let modules: [LoRAModule]
     public var enabled = true
     public var version = 0
 
-    public init(config: LoRAConfig, model: Qwen3MoEConfig, seed: UInt64) throws {
+    /// A fresh adapter: A Kaiming-uniform, B zero, on every module the config targets.
+    public convenience init(config: LoRAConfig, model: Qwen3MoEConfig, seed: UInt64) throws {
         try config.validate()
+        let targets = Set(config.targets)
+        try self.init(config: config, model: model, seed: seed) { path, type in
+            guard targets.contains(LoRAAdapter.target(ofType: type)) else { return nil }
+            return config.rankAndAlpha(path: path, type: type)
+        }
+    }
+
+    /// An adapter with exactly the modules of `modules` (path → rank, α), e.g. read from a PEFT file; weights are then
+    /// filled in by the caller. The config records the global rank/α and the targets the paths cover.
+    public convenience init(imported modules: [String: (rank: Int, alpha: Double)], useRSLoRA: Bool, globalRank: Int,
+                            globalAlpha: Double, model: Qwen3MoEConfig) throws {
+        var targets: [LoRATarget] = []
+        for path in modules.keys {
+            let t = LoRAAdapter.target(ofType: String(path.split(separator: ".").last!))
+            if !targets.contains(t) { targets.append(t) }
+        }
+        targets.sort { LoRATarget.allCases.firstIndex(of: $0)! < LoRATarget.allCases.firstIndex(of: $1)! }
+        let config = LoRAConfig(rank: globalRank, alpha: globalAlpha, targets: targets, useRSLoRA: useRSLoRA)
+        var seen = Set<String>()
+        try self.init(config: config, model: model, seed: 0) { path, _ in
+            guard let m = modules[path] else { return nil }
+            seen.insert(path)
+            return (m.rank, m.alpha)
+        }
+        if let unknown = modules.keys.filter({ !seen.contains($0) }).sorted().first {
+            throw LatheError("adapter module \(unknown) does not exist in this \(model.numHiddenLayers)-layer model")
+        }
+        // Every module of a targeted type must be present (PEFT would report it missing).
+        let expected = try LoRAAdapter(config: config, model: model, seed: 0).modules.map(\.path)
+        if let missing = expected.first(where: { modules[$0] == nil }) {
+            throw LatheError("adapter has no LoRA for \(missing), though it targets \(LoRAAdapter.target(ofType: String(missing.split(separator: ".").last!)).rawValue)")
+        }
+    }
+
+    init(config: LoRAConfig, model: Qwen3MoEConfig, seed: UInt64,
+         spec: (_ path: String, _ type: String) -> (Int, Double)?) throws {
         self.config = config
         self.modelConfig = model
         var rng = PhiloxRNG(seed: seed, stream: 0x10BA)
         let h = model.hiddenSize, d = model.headDim
         let qd = model.numAttentionHeads * d, kvd = model.numKeyValueHeads * d
-        func make(_ path: String, _ inDim: Int, _ outDim: Int) -> LoRAModule {
+        var all: [LoRAModule] = []
+        func make(_ path: String, _ inDim: Int, _ outDim: Int) -> LoRAModule? {
             let type = String(path.split(separator: ".").last!)
-            let (r, a) = config.rankAndAlpha(path: path, type: type)
+            guard let (r, a) = spec(path, type) else { return nil }
             let m = LoRAModule(path: path, rank: r, inDim: inDim, outDim: outDim, alpha: a, scale: config.scale(rank: r, alpha: a))
             m.initialise(rng: &rng)
-            modules.append(m)
+            all.append(m)
             return m
         }
-        let t = Set(config.targets)
+        var built: [LayerLoRA] = []
         for l in 0..<model.numHiddenLayers {
             let p = "model.layers.\(l)."
             var ll = LayerLoRA()
-            if t.contains(.q) { ll.q = make(p + "self_attn.q_proj", h, qd) }
-            if t.contains(.k) { ll.k = make(p + "self_attn.k_proj", h, kvd) }
-            if t.contains(.v) { ll.v = make(p + "self_attn.v_proj", h, kvd) }
-            if t.contains(.o) { ll.o = make(p + "self_attn.o_proj", qd, h) }
-            if t.contains(.mlp) {
-                if model.isSparse(layer: l) {
-                    let i = model.moeIntermediateSize
-                    for e in 0..<model.numExperts {
-                        let q = p + "mlp.experts.\(e)."
-                        ll.experts.append((make(q + "gate_proj", h, i), make(q + "up_proj", h, i), make(q + "down_proj", i, h)))
+            ll.q = make(p + "self_attn.q_proj", h, qd)
+            ll.k = make(p + "self_attn.k_proj", h, kvd)
+            ll.v = make(p + "self_attn.v_proj", h, kvd)
+            ll.o = make(p + "self_attn.o_proj", qd, h)
+            if model.isSparse(layer: l) {
+                let i = model.moeIntermediateSize
+                var experts: [(gate: LoRAModule, up: LoRAModule, down: LoRAModule)] = []
+                for e in 0..<model.numExperts {
+                    let q = p + "mlp.experts.\(e)."
+                    let g = make(q + "gate_proj", h, i), u = make(q + "up_proj", h, i), dn = make(q + "down_proj", i, h)
+                    if let g, let u, let dn { experts.append((g, u, dn)) }
+                    else if g != nil || u != nil || dn != nil {
+                        throw LatheError("\(q)*: gate_proj, up_proj and down_proj must be adapted together")
                     }
-                } else {
-                    let i = model.intermediateSize
-                    ll.dense = (make(p + "mlp.gate_proj", h, i), make(p + "mlp.up_proj", h, i), make(p + "mlp.down_proj", i, h))
+                }
+                ll.experts = experts
+            } else {
+                let i = model.intermediateSize
+                let g = make(p + "mlp.gate_proj", h, i), u = make(p + "mlp.up_proj", h, i), dn = make(p + "mlp.down_proj", i, h)
+                if let g, let u, let dn { ll.dense = (g, u, dn) }
+                else if g != nil || u != nil || dn != nil {
+                    throw LatheError("\(p)mlp: gate_proj, up_proj and down_proj must be adapted together")
                 }
             }
-            layers.append(ll)
+            built.append(ll)
         }
-        if t.contains(.lmHead) { lmHead = make("lm_head", h, model.vocabSize) }
+        lmHead = make("lm_head", h, model.vocabSize)
+        layers = built
+        modules = all
+    }
+
+    static func target(ofType type: String) -> LoRATarget {
+        switch type {
+        case "q_proj": return .q
+        case "k_proj": return .k
+        case "v_proj": return .v
+        case "o_proj": return .o
+        case "lm_head": return .lmHead
+        default: return .mlp
+        }
     }
 
     public var parameterCount: Int { modules.reduce(0) { $0 + $1.parameterCount } }

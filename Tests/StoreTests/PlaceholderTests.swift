@@ -1,0 +1,3 @@
+import Testing
+@testable import Store
+@Test func placeholder() { #expect(true) }
