@@ -137,3 +137,28 @@ struct LoRAParityTests {
         }
     }
 }
+
+/// Mid-run sampling contract: with an adapter, the sampler's logprobs equal the training graph's (≤ 1e-5) and a
+/// disabled adapter is exactly the base model.
+struct AdapterSamplingTests {
+    @Test func sampledLogprobsWithAdapterEqualTrainingGraph() throws {
+        let model = LoRAParityTests.model
+        let adapter = try PEFTAdapter.load(directory: LoRAParityTests.root.appendingPathComponent("lora-a"), model: model.config)
+        let pool = ThreadPool(threads: 2)
+        defer { pool.shutdown() }
+        let prompt = [3, 1, 4, 1, 5, 9, 2, 6]
+        for t: Float in [0, 0.7, 1.2] {
+            let s = try Generator(model: model, pool: pool).generate(
+                prompt: prompt, params: SamplingParams(maxTokens: 16, temperature: t, seed: 21), adapter: adapter)[0]
+            let seq = prompt + s.ids
+            let ref = try TrainingGraph(model: model, adapter: adapter).run([Datum(sequence: seq)], backward: false)
+                .logprobs[0].suffix(s.ids.count)
+            let worst = zip(ref, s.logprobs).map { abs($0 - $1) }.max()!
+            print("adapter sampling at T=\(t): max |Δ| vs training graph = \(worst)")
+            #expect(worst <= 1e-5)
+        }
+        adapter.enabled = false
+        let off = try model.logprobs(prompt, adapter: adapter).logprobs
+        #expect(off == (try model.logprobs(prompt).logprobs))
+    }
+}

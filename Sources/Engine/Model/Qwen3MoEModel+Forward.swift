@@ -32,7 +32,9 @@ public struct ForwardResult: @unchecked Sendable {
 extension Qwen3MoEModel {
     /// Runs T new positions through the model. With a cache, they follow the cache's `length` positions, their keys
     /// and values are appended, and attention sees the whole cache; without one, positions start at 0.
-    public func forward(_ input: ModelInput, cache: KVCache? = nil, options: ForwardOptions = ForwardOptions()) throws -> ForwardResult {
+    public func forward(_ input: ModelInput, cache: KVCache? = nil, options: ForwardOptions = ForwardOptions(),
+                        adapter: LoRAAdapter? = nil) throws -> ForwardResult {
+        let lora = adapter?.enabled == true ? adapter : nil
         let h = config.hiddenSize, d = config.headDim
         let nH = config.numAttentionHeads, nKV = config.numKeyValueHeads
         let x: FloatBuffer
@@ -78,9 +80,10 @@ extension Qwen3MoEModel {
             for r in 0..<t { Kernels.rmsNorm(x.pointer + r * h, layer.inputNorm.pointer, xn.pointer + r * h, h, eps: eps) }
             let a = layer.attention
             let kBase = kv.keys[l].pointer + start * kvDim, vBase = kv.values[l].pointer + start * kvDim
-            BLAS.matmulWeightT(xn.pointer, rows: t, a.q, q.pointer)
-            BLAS.matmulWeightT(xn.pointer, rows: t, a.k, kBase)
-            BLAS.matmulWeightT(xn.pointer, rows: t, a.v, vBase)
+            let ll = lora?.layers[l]
+            Linear.forward(xn.pointer, rows: t, a.q, lora: ll?.q, q.pointer)
+            Linear.forward(xn.pointer, rows: t, a.k, lora: ll?.k, kBase, ldy: kvDim)
+            Linear.forward(xn.pointer, rows: t, a.v, lora: ll?.v, vBase, ldy: kvDim)
             for r in 0..<t {
                 for head in 0..<nH {
                     let p = q.pointer + r * qDim + head * d
@@ -113,15 +116,16 @@ extension Qwen3MoEModel {
                            ldb: kvDim, c: att.pointer + head * d, ldc: qDim)
             }
             if options.attentionProbs { result.attentionProbs.append(probs) }
-            BLAS.matmulWeightT(att.pointer, rows: t, a.o, x.pointer, accumulate: true)   // residual: x += o(att)
+            Linear.forward(att.pointer, rows: t, a.o, lora: ll?.o, x.pointer, accumulate: true)   // residual: x += o(att)
 
             // Feed-forward on norm(x), added to the residual.
             for r in 0..<t { Kernels.rmsNorm(x.pointer + r * h, layer.postAttentionNorm.pointer, xn.pointer + r * h, h, eps: eps) }
             switch layer.feedForward {
             case .dense(let mlp):
-                gatedMLP(mlp, xn.pointer, rows: t, addingTo: x.pointer, weights: nil)
+                gatedMLP(mlp, lora: ll?.dense.map { ($0.gate, $0.up, $0.down) }, xn.pointer, rows: t, addingTo: x.pointer,
+                         weights: nil)
             case .sparse(let moe):
-                let (logits, routing) = sparseMoE(moe, xn.pointer, rows: t, addingTo: x.pointer)
+                let (logits, routing) = sparseMoE(moe, lora: ll?.experts ?? [], xn.pointer, rows: t, addingTo: x.pointer)
                 if options.routerLogits { result.routerLogits.append(logits); result.routing.append(routing) }
             }
         }
@@ -132,11 +136,11 @@ extension Qwen3MoEModel {
         switch options.logits {
         case .all:
             let logits = FloatBuffer(count: t * config.vocabSize)
-            BLAS.matmulWeightT(result.finalHidden.pointer, rows: t, lmHead, logits.pointer)
+            Linear.forward(result.finalHidden.pointer, rows: t, lmHead, lora: lora?.lmHead, logits.pointer)
             result.logits = logits
         case .last:
             let logits = FloatBuffer(count: config.vocabSize)
-            GEMV.apply(lmHead, result.finalHidden.pointer + (t - 1) * h, logits.pointer, rows: 0..<config.vocabSize)
+            Linear.forward(result.finalHidden.pointer + (t - 1) * h, rows: 1, lmHead, lora: lora?.lmHead, logits.pointer)
             result.logits = logits
         case .none: break
         }
@@ -144,21 +148,22 @@ extension Qwen3MoEModel {
     }
 
     /// out[r] += w[r] · down(silu(gate(x[r])) · up(x[r])) for `rows` rows of x (w = 1 when nil).
-    func gatedMLP(_ mlp: GatedMLPWeights, _ x: UnsafePointer<Float>, rows n: Int, addingTo out: UnsafeMutablePointer<Float>,
-                  weights: [Float]?) {
+    func gatedMLP(_ mlp: GatedMLPWeights, lora: (LoRAModule, LoRAModule, LoRAModule)?, _ x: UnsafePointer<Float>,
+                  rows n: Int, addingTo out: UnsafeMutablePointer<Float>, weights: [Float]?) {
         let h = mlp.down.rows, i = mlp.gate.rows
         let g = FloatBuffer(count: n * i), u = FloatBuffer(count: n * i)
-        BLAS.matmulWeightT(x, rows: n, mlp.gate, g.pointer)
-        BLAS.matmulWeightT(x, rows: n, mlp.up, u.pointer)
+        Linear.forward(x, rows: n, mlp.gate, lora: lora?.0, g.pointer)
+        Linear.forward(x, rows: n, mlp.up, lora: lora?.1, u.pointer)
         Kernels.swiGLU(g.pointer, u.pointer, g.pointer, n * i)
         if let w = weights {
             for r in 0..<n { Kernels.scale(g.pointer + r * i, w[r], i) }
         }
-        BLAS.matmulWeightT(g.pointer, rows: n, mlp.down, out, accumulate: true, ldy: h)
+        Linear.forward(g.pointer, rows: n, mlp.down, lora: lora?.2, out, accumulate: true, ldy: h)
     }
 
     /// Routes every row, then runs each expert once on all rows routed to it (one GEMM per expert and projection).
-    func sparseMoE(_ moe: SparseMoEWeights, _ x: UnsafePointer<Float>, rows n: Int,
+    func sparseMoE(_ moe: SparseMoEWeights, lora: [(gate: LoRAModule, up: LoRAModule, down: LoRAModule)],
+                   _ x: UnsafePointer<Float>, rows n: Int,
                    addingTo out: UnsafeMutablePointer<Float>) -> ([Float], [Routing]) {
         let h = moe.router.cols, e = moe.experts.count
         let logits = FloatBuffer(count: n * e)
@@ -176,15 +181,17 @@ extension Qwen3MoEModel {
             let m = rows.count
             let xe = FloatBuffer(count: m * h), ye = FloatBuffer(count: m * h)
             for (j, a) in rows.enumerated() { (xe.pointer + j * h).update(from: x + a.row * h, count: h) }
-            gatedMLP(moe.experts[expert], xe.pointer, rows: m, addingTo: ye.pointer, weights: rows.map(\.weight))
+            let l = lora.isEmpty ? nil : lora[expert]
+            gatedMLP(moe.experts[expert], lora: l.map { ($0.gate, $0.up, $0.down) }, xe.pointer, rows: m, addingTo: ye.pointer,
+                     weights: rows.map(\.weight))
             for (j, a) in rows.enumerated() { Kernels.add(out + a.row * h, ye.pointer + j * h, out + a.row * h, h) }
         }
         return (logits.array, routing)
     }
 
     /// logprobs[i] = log p(ids[i+1] | ids[0…i]) and the raw logits at the last position.
-    public func logprobs(_ ids: [Int]) throws -> (logprobs: [Float], finalLogits: [Float]) {
-        let out = try forward(.tokens(ids), options: ForwardOptions(logits: .all))
+    public func logprobs(_ ids: [Int], adapter: LoRAAdapter? = nil) throws -> (logprobs: [Float], finalLogits: [Float]) {
+        let out = try forward(.tokens(ids), options: ForwardOptions(logits: .all), adapter: adapter)
         let v = config.vocabSize
         let logits = out.logits!
         var lp: [Float] = []

@@ -19,11 +19,16 @@ public final class TokenDecoder: @unchecked Sendable {
     public let logits: FloatBuffer
     var chosen: [Int], chosenWeights: [Float]
 
+    /// The adapter applied while decoding (nil or disabled: the base model). LoRA terms are added after each base GEMV.
+    public var adapter: LoRAAdapter?
+    let loraScratch: FloatBuffer
+
     // State read by the prebuilt jobs.
     var layer = 0
     var position = 0
     var cache: KVCache?
     var activeMLPs: [GatedMLPWeights] = []
+    var activeLoRA: [(LoRAModule, LoRAModule, LoRAModule)?] = []
     var qkvJob: ((Int) -> Void)!, oJob: ((Int) -> Void)!, gateUpJob: ((Int) -> Void)!, downJob: ((Int) -> Void)!
     var headJob: ((Int) -> Void)!
 
@@ -46,6 +51,7 @@ public final class TokenDecoder: @unchecked Sendable {
         chosen = [Int](repeating: 0, count: topK)
         chosenWeights = [Float](repeating: 0, count: topK)
         activeMLPs.reserveCapacity(topK)
+        loraScratch = FloatBuffer(count: 1024)
         buildJobs()
     }
 
@@ -121,6 +127,7 @@ public final class TokenDecoder: @unchecked Sendable {
         let eps = Float(model.config.rmsNormEps)
         let scale = 1 / Float(d).squareRoot()
         let group = nH / nKV
+        let lora = adapter?.enabled == true ? adapter : nil
         for l in 0..<model.layers.count {
             layer = l
             let lw = model.layers[l]
@@ -129,6 +136,12 @@ public final class TokenDecoder: @unchecked Sendable {
             run(qkvJob, work: (qDim + 2 * kvDim) * h)
             let keys = kv.keys[l].pointer, values = kv.values[l].pointer
             let kNew = keys + position * kvDim
+            let ll = lora?.layers[l]
+            if let ll {
+                addLoRA(ll.q, xn.pointer, q.pointer)
+                addLoRA(ll.k, xn.pointer, kNew)
+                addLoRA(ll.v, xn.pointer, values + position * kvDim)
+            }
             for head in 0..<nKV {
                 Kernels.rmsNorm(kNew + head * d, a.kNorm.pointer, kNew + head * d, d, eps: eps)
                 model.rotary.apply(kNew + head * d, pos: position)
@@ -145,34 +158,57 @@ public final class TokenDecoder: @unchecked Sendable {
                 for j in 0..<context { Kernels.axpy(scores[j], values + j * kvDim + g * d, out, d) }
             }
             run(oJob, work: h * qDim)
+            addLoRA(ll?.o, att.pointer, tmp.pointer)
             Kernels.add(x.pointer, tmp.pointer, x.pointer, h)
 
             Kernels.rmsNorm(x.pointer, lw.postAttentionNorm.pointer, xn.pointer, h, eps: eps)
             activeMLPs.removeAll(keepingCapacity: true)
+            activeLoRA.removeAll(keepingCapacity: true)
             switch lw.feedForward {
             case .dense(let mlp):
                 activeMLPs.append(mlp)
+                activeLoRA.append(ll?.dense.map { ($0.gate, $0.up, $0.down) })
                 chosenWeights[0] = 1
             case .sparse(let moe):
                 let e = moe.experts.count
                 GEMV.apply(moe.router, xn.pointer, routerLogits.pointer, rows: 0..<e)
                 routeTopK(moe, e)
-                for k in 0..<moe.topK { activeMLPs.append(moe.experts[chosen[k]]) }
+                for k in 0..<moe.topK {
+                    activeMLPs.append(moe.experts[chosen[k]])
+                    activeLoRA.append(ll.flatMap { $0.experts.isEmpty ? nil : ($0.experts[chosen[k]].gate, $0.experts[chosen[k]].up, $0.experts[chosen[k]].down) })
+                }
             }
             let inter = activeMLPs[0].gate.rows
             run(gateUpJob, work: activeMLPs.count * 2 * inter * h)
             for k in 0..<activeMLPs.count {
                 let g = gate.pointer + k * maxInter
+                if let m = activeLoRA[k] {
+                    addLoRA(m.0, xn.pointer, g)
+                    addLoRA(m.1, xn.pointer, up.pointer + k * maxInter)
+                }
                 Kernels.swiGLU(g, up.pointer + k * maxInter, g, inter)
             }
             run(downJob, work: activeMLPs.count * inter * h)
+            for k in 0..<activeMLPs.count { addLoRA(activeLoRA[k]?.2, gate.pointer + k * maxInter, down.pointer + k * h) }
             for k in 0..<activeMLPs.count { Kernels.axpy(chosenWeights[k], down.pointer + k * h, x.pointer, h) }
         }
         Kernels.rmsNorm(x.pointer, model.finalNorm.pointer, xn.pointer, h, eps: eps)
         run(headJob, work: vocab * h)
+        addLoRA(lora?.lmHead, xn.pointer, logits.pointer)
         kv.length = position + 1
         cache = nil
         return logits.pointer
+    }
+
+    /// y += scale · B·(A·x) for one vector (rank ≤ 1024).
+    @inline(__always)
+    private func addLoRA(_ m: LoRAModule?, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        guard let m else { return }
+        let a = WeightMatrix(rows: m.rank, cols: m.inDim, dtype: .f32, base: UnsafeRawPointer(m.a.pointer), owner: m.a)
+        let b = WeightMatrix(rows: m.outDim, cols: m.rank, dtype: .f32, base: UnsafeRawPointer(m.b.pointer), owner: m.b)
+        GEMV.apply(a, x, loraScratch.pointer, rows: 0..<m.rank)
+        Kernels.scale(loraScratch.pointer, m.scale, m.rank)
+        for o in 0..<m.outDim { y[o] += Kernels.dot(b.floatPointer + o * m.rank, loraScratch.pointer, m.rank) }
     }
 
     /// Top-k of softmax(router logits) without allocating; same choice and weights as `SparseMoEWeights.route`.

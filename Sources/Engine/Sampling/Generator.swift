@@ -22,8 +22,10 @@ public final class Generator: @unchecked Sendable {
     /// Called after every sampled token with (sample index, token id); return false to stop that sample.
     public typealias TokenCallback = (Int, Int) -> Bool
 
-    public func generate(prompt: [Int], params: SamplingParams, count: Int = 1,
+    public func generate(prompt: [Int], params: SamplingParams, count: Int = 1, adapter: LoRAAdapter? = nil,
                          onToken: TokenCallback? = nil) throws -> [Completion] {
+        decoder.adapter = adapter
+        defer { decoder.adapter = nil }
         let vocab = model.config.vocabSize
         try params.validate(vocabSize: vocab)
         guard !prompt.isEmpty else { throw LatheError("prompt: at least one token is needed") }
@@ -34,7 +36,7 @@ public final class Generator: @unchecked Sendable {
             throw LatheError("prompt (\(prompt.count) tokens) + max_tokens (\(params.maxTokens)) exceeds max_position_embeddings \(maxPositions)")
         }
         let promptCache = model.newCache(capacity: capacity)
-        let pre = try model.forward(.tokens(prompt), cache: promptCache, options: ForwardOptions(logits: .last))
+        let pre = try model.forward(.tokens(prompt), cache: promptCache, options: ForwardOptions(logits: .last), adapter: adapter)
         let first = pre.logits!
         var results: [Completion] = []
         for sample in 0..<count {
