@@ -19,8 +19,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
-        .target(name: "CPrefetch"),
-        .target(name: "Tensor", dependencies: ["CBLAS", "CPrefetch"], swiftSettings: kernelFlags),
+        .target(name: "CSupport"),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CSupport"], swiftSettings: kernelFlags),
         .target(name: "Tokenizer", swiftSettings: kernelFlags),
         .target(name: "Engine", dependencies: ["Tensor", "Tokenizer"], swiftSettings: kernelFlags),
         .executableTarget(

@@ -1,4 +1,16 @@
+import CSupport
 import Foundation
+
+/// Keeps freed activation buffers in the malloc heap instead of returning them to the kernel: a training step
+/// allocates and frees the same few hundred MB every step, and fresh pages cost a fault and a clear each time.
+public enum AllocatorTuning {
+    nonisolated(unsafe) private static var done = false
+    public static func keepFreedMemory() {
+        guard !done else { return }
+        done = true
+        lathe_keep_freed_memory()
+    }
+}
 
 /// A 64-byte aligned, fixed-size, zero-initialised buffer of `Float`, owned by the instance.
 /// Activations, scratch and KV caches live here so hot loops work on raw pointers without exclusivity checks.

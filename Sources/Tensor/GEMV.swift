@@ -1,4 +1,4 @@
-import CPrefetch
+import CSupport
 
 /// Matrix-vector products for decoding: y[o] = W[o, :] · x. Hand-written because a BLAS call costs more than the
 /// math at these sizes, and because each row's reduction order must not depend on which rows are computed together

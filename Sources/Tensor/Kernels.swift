@@ -55,8 +55,11 @@ public enum Kernels {
 
     @inline(__always)
     public static func maxValue(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-        var m = -Float.infinity
-        for i in 0..<n where x[i] > m { m = x[i] }
+        var mv = V8(repeating: -.infinity)
+        var i = 0
+        while i + 8 <= n { mv = pointwiseMax(mv, load8(x + i)); i += 8 }
+        var m = mv.max()
+        while i < n { if x[i] > m { m = x[i] }; i += 1 }
         return m
     }
 
@@ -64,18 +67,14 @@ public enum Kernels {
     public static func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         let m = maxValue(x, n)
         if m == -.infinity { return m }
-        var s: Float = 0
-        for i in 0..<n { s += expf(x[i] - m) }
-        return m + logf(s)
+        return m + logf(sumExp(x, n, minus: m))
     }
 
     /// In-place softmax over one row.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
         let m = maxValue(x, n)
-        var s: Float = 0
-        for i in 0..<n { let e = expf(x[i] - m); x[i] = e; s += e }
-        let inv = 1 / s
-        for i in 0..<n { x[i] *= inv }
+        let s = expInto(x, x, n, minus: m)
+        scale(x, 1 / s, n)
     }
 
     @inline(__always)
@@ -83,7 +82,14 @@ public enum Kernels {
 
     /// out[i] = silu(gate[i]) · up[i]   (SwiGLU)
     public static func swiGLU(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
-        for i in 0..<n { out[i] = silu(gate[i]) * up[i] }
+        let one = V8(repeating: 1)
+        var i = 0
+        while i + 8 <= n {
+            let g = load8(gate + i)
+            store8(g / (one + exp8(-g)) * load8(up + i), out + i)
+            i += 8
+        }
+        while i < n { out[i] = silu(gate[i]) * up[i]; i += 1 }
     }
 
     /// Rotary embedding in the "rotate half" layout (transformers' Qwen3): for one head of dimension d,
@@ -99,7 +105,10 @@ public enum Kernels {
     }
 
     public static func scale(_ x: UnsafeMutablePointer<Float>, _ s: Float, _ n: Int) {
-        for i in 0..<n { x[i] *= s }
+        let v = V8(repeating: s)
+        var i = 0
+        while i + 8 <= n { store8(load8(x + i) * v, x + i); i += 8 }
+        while i < n { x[i] *= s; i += 1 }
     }
 
     public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
@@ -140,5 +149,82 @@ extension Kernels {
     public static func siluGrad(_ g: Float) -> Float {
         let s = 1 / (1 + expf(-g))
         return s * (1 + g * (1 - s))
+    }
+}
+
+extension Kernels {
+    /// e^x for 8 lanes: Cody–Waite range reduction x = k·ln2 + r, a degree-6 polynomial for e^r on |r| ≤ ln2/2
+    /// (relative error < 2e-7 over the float range), 2^k by exponent bits. Inputs below −87.3 give 0, above 88.7 +inf.
+    @inline(__always)
+    public static func exp8(_ x: V8) -> V8 {
+        let hi = V8(repeating: 88.7228), lo = V8(repeating: -87.3365)
+        let xc = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
+        // k = round(x / ln2) with the 1.5·2²³ trick (SIMD .rounded compiles to scalar code here).
+        let magic = V8(repeating: 12_582_912)
+        let k = (xc * V8(repeating: 1.442_695_04) + magic) - magic
+        var r = xc - k * V8(repeating: 0.693_359_375)
+        r = r - k * V8(repeating: -2.121_944_4e-4)
+        var p = V8(repeating: 1.987_569_1e-4)
+        p = p * r + V8(repeating: 1.398_199_9e-3)
+        p = p * r + V8(repeating: 8.333_452e-3)
+        p = p * r + V8(repeating: 4.166_579_6e-2)
+        p = p * r + V8(repeating: 1.666_666_5e-1)
+        p = p * r + V8(repeating: 0.5)
+        p = p * r * r + r + V8(repeating: 1)
+        let bits = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(k)) &+ 127) &<< 23
+        var out = p * unsafeBitCast(bits, to: V8.self)
+        out.replace(with: V8(repeating: 0), where: x .< lo)
+        out.replace(with: V8(repeating: .infinity), where: x .> hi)
+        return out
+    }
+
+    /// SwiGLU backward: given dOut, gate g and up u: dG = dOut·u·silu′(g), dU = dOut·silu(g).
+    public static func swiGLUBackward(_ dOut: UnsafePointer<Float>, gate g: UnsafePointer<Float>, up u: UnsafePointer<Float>,
+                                      dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, _ n: Int) {
+        let one = V8(repeating: 1)
+        var i = 0
+        while i + 8 <= n {
+            let gv = load8(g + i), d = load8(dOut + i)
+            let sig = one / (one + exp8(-gv))
+            store8(d * gv * sig, dUp + i)
+            store8(d * load8(u + i) * sig * (one + gv * (one - sig)), dGate + i)
+            i += 8
+        }
+        while i < n {
+            let gi = g[i]
+            dUp[i] = dOut[i] * silu(gi)
+            dGate[i] = dOut[i] * u[i] * siluGrad(gi)
+            i += 1
+        }
+    }
+
+    /// Σ exp(x[i] − m) for one row, vectorised.
+    @inline(__always)
+    public static func sumExp(_ x: UnsafePointer<Float>, _ n: Int, minus m: Float) -> Float {
+        let mv = V8(repeating: m)
+        var acc = V8()
+        var i = 0
+        while i + 8 <= n { acc += exp8(load8(x + i) - mv); i += 8 }
+        var s = acc.sum()
+        while i < n { s += expf(x[i] - m); i += 1 }
+        return s
+    }
+
+    /// out[i] = exp(x[i] − m), vectorised; returns the sum.
+    @inline(__always)
+    public static func expInto(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, minus m: Float,
+                               scale: Float = 1) -> Float {
+        let mv = V8(repeating: m), sv = V8(repeating: scale)
+        var acc = V8()
+        var i = 0
+        while i + 8 <= n {
+            let e = exp8(load8(x + i) - mv)
+            acc += e
+            store8(e * sv, out + i)
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { let e = expf(x[i] - m); s += e; out[i] = e * scale; i += 1 }
+        return s
     }
 }

@@ -24,6 +24,7 @@ public final class TrainingGraph {
     public init(model: Qwen3MoEModel, adapter: LoRAAdapter? = nil, gradients: ModelGradients? = nil,
                 auxLossCoef: Float? = nil) {
         self.model = model; self.adapter = adapter; self.gradients = gradients; self.auxLossCoef = auxLossCoef
+        AllocatorTuning.keepFreedMemory()
     }
 
     // MARK: caches
@@ -119,7 +120,7 @@ public final class TrainingGraph {
                 if backward {
                     if w == 0 { row.update(repeating: 0, count: v) } else {
                         let s = w * lossScale
-                        for j in 0..<v { row[j] = s * expf(row[j] - lse) }
+                        _ = Kernels.expInto(row, row, v, minus: lse, scale: s)
                         row[targets[r]] -= s
                     }
                 }
@@ -404,11 +405,7 @@ public final class TrainingGraph {
         Linear.backward(dy, rows: n, x: c.act.pointer, mlp.down, lora: lora?.2, xa: c.down.xa, dx: dAct.pointer,
                         dW: grads?.down.pointer)
         let dG = FloatBuffer(count: n * i), dU = FloatBuffer(count: n * i)
-        for j in 0..<(n * i) {
-            let gj = c.g[j]
-            dU[j] = dAct[j] * Kernels.silu(gj)
-            dG[j] = dAct[j] * c.u[j] * Kernels.siluGrad(gj)
-        }
+        Kernels.swiGLUBackward(dAct.pointer, gate: c.g.pointer, up: c.u.pointer, dGate: dG.pointer, dUp: dU.pointer, n * i)
         Linear.backward(dG.pointer, rows: n, x: x, mlp.gate, lora: lora?.0, xa: c.gate.xa, dx: dx, dW: grads?.gate.pointer)
         Linear.backward(dU.pointer, rows: n, x: x, mlp.up, lora: lora?.1, xa: c.up.xa, dx: dx, dW: grads?.up.pointer)
     }
