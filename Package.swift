@@ -23,9 +23,10 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS", "CSupport"], swiftSettings: kernelFlags),
         .target(name: "Tokenizer", swiftSettings: kernelFlags),
         .target(name: "Engine", dependencies: ["Tensor", "Tokenizer"], swiftSettings: kernelFlags),
+        .target(name: "Datasets", dependencies: ["Tokenizer"]),
         .executableTarget(
             name: "lathe",
-            dependencies: ["Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Engine", "Datasets", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),

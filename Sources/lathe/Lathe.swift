@@ -7,6 +7,7 @@ struct Lathe: ParsableCommand {
         discussion: """
         Until the workbench lands, `lathe` runs the engine demo (`lathe demo`). Every verb takes --help.
         """,
-        subcommands: [DemoCommand.self, TokenizeCommand.self, LogprobsCommand.self, SampleCommand.self, BenchCommand.self],
+        subcommands: [DemoCommand.self, TokenizeCommand.self, LogprobsCommand.self, SampleCommand.self, BenchCommand.self,
+                      PretrainCommand.self],
         defaultSubcommand: DemoCommand.self)
 }
