@@ -28,6 +28,10 @@ public struct ChatDataset: Sendable {
     /// Parses the bytes of a JSONL file; `source` names it in errors.
     public init(data: Data, source: String) throws(DatasetError) {
         self.source = source
+        if data.starts(with: [0x1F, 0x8B]) {
+            throw DatasetError(
+                source: source, "gzip-compressed: expected plain JSONL (decompress it first, e.g. gunzip)")
+        }
         var examples: [ChatExample] = []
         let result: Result<Void, DatasetError> = data.withUnsafeBytes { raw in
             let all = raw.bindMemory(to: UInt8.self)
@@ -44,7 +48,7 @@ public struct ChatDataset: Sendable {
                 let line = UnsafeBufferPointer(rebasing: all[start..<end])
                 start = next
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                do {
+                do throws(DatasetError) {
                     examples.append(try ChatDataset.example(line, lineNumber: lineNumber, source: source))
                 } catch {
                     return .failure(error)
@@ -92,7 +96,8 @@ public struct ChatDataset: Sendable {
                 throw fail("messages[\(k)].role: expected a string, got \(roleValue.kind)")
             }
             guard let role = ChatRole(rawValue: roleName) else {
-                throw fail("messages[\(k)].role: expected \"system\", \"user\" or \"assistant\", got \(quoted(roleName))")
+                throw fail(
+                    "messages[\(k)].role: expected \"system\", \"user\" or \"assistant\", got \(quoted(roleName))")
             }
             guard let contentValue = fields["content"] else { throw fail("messages[\(k)]: missing \"content\"") }
             guard case .string(let content) = contentValue else {

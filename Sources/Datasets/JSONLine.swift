@@ -171,7 +171,9 @@ struct JSONLineParser {
                 i += 1
                 return String(decoding: out, as: UTF8.self)
             }
-            if b < 0x20 { throw failure(at: i, "a raw control character in a string (write it as an escape such as \\n)") }
+            if b < 0x20 {
+                throw failure(at: i, "a raw control character in a string (write it as an escape such as \\n)")
+            }
             if b != UInt8(ascii: "\\") {
                 i += 1
                 continue
@@ -195,7 +197,8 @@ struct JSONLineParser {
                     // A high surrogate must be followed by an escaped low one.
                     guard i + 2 < bytes.count, bytes[i + 1] == UInt8(ascii: "\\"), bytes[i + 2] == UInt8(ascii: "u")
                     else {
-                        throw failure(at: escapeStart, "expected a low surrogate \\uDC00…\\uDFFF after \\u\(hex(scalar))")
+                        throw failure(
+                            at: escapeStart, "expected a low surrogate \\uDC00…\\uDFFF after \\u\(hex(scalar))")
                     }
                     i += 2
                     let low = try hex4()

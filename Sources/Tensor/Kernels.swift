@@ -161,7 +161,10 @@ extension Kernels {
         let xc = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
         // k = round(x / ln2) with the 1.5·2²³ trick (SIMD .rounded compiles to scalar code here).
         let magic = V8(repeating: 12_582_912)
-        let k = (xc * V8(repeating: 1.442_695_04) + magic) - magic
+        let t = xc * V8(repeating: 1.442_695_04) + magic
+        let k = t - magic
+        // k as an integer straight from t's mantissa bits (SIMD Float→Int conversion compiles to scalar code here).
+        let kInt = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
         var r = xc - k * V8(repeating: 0.693_359_375)
         r = r - k * V8(repeating: -2.121_944_4e-4)
         var p = V8(repeating: 1.987_569_1e-4)
@@ -171,7 +174,7 @@ extension Kernels {
         p = p * r + V8(repeating: 1.666_666_5e-1)
         p = p * r + V8(repeating: 0.5)
         p = p * r * r + r + V8(repeating: 1)
-        let bits = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(k)) &+ 127) &<< 23
+        let bits = (kInt &+ 127) &<< 23
         var out = p * unsafeBitCast(bits, to: V8.self)
         out.replace(with: V8(repeating: 0), where: x .< lo)
         out.replace(with: V8(repeating: .infinity), where: x .> hi)

@@ -8,6 +8,11 @@ struct Lathe: ParsableCommand {
         Until the workbench lands, `lathe` runs the engine demo (`lathe demo`). Every verb takes --help.
         """,
         subcommands: [DemoCommand.self, TokenizeCommand.self, LogprobsCommand.self, SampleCommand.self, BenchCommand.self,
-                      PretrainCommand.self],
+                      PretrainCommand.self, DataCommand.self],
         defaultSubcommand: DemoCommand.self)
+}
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "data", abstract: "Inspect training datasets.",
+                                                    subcommands: [DataInspectCommand.self])
 }

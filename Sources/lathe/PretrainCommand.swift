@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Engine
 import Foundation
 import Tensor
@@ -136,7 +137,7 @@ struct PretrainCommand: ParsableCommand {
         let tokData = try Data(contentsOf: URL(fileURLWithPath: tokenizer))
         try ModelWriter.save(trainer.model, to: modelDir, dtype: saveDtype == "bf16" ? .bf16 : .f32,
                              extraFiles: ["tokenizer.json": tokData,
-                                          "tokenizer_config.json": TokenizerConfigFile.json(tokenizer: tok)])
+                                          "tokenizer_config.json": Data(TokenizerConfig.json(modelMaxLength: maxPos).utf8)])
         stderrLine("[pretrain] wrote \(modelDir.path)")
     }
 }
