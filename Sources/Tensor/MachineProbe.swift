@@ -6,6 +6,7 @@ public enum MachineProbe {
         public var sgemmGflops: Double
         public var memReadGBs: Double
         enum CodingKeys: String, CodingKey { case sgemmGflops = "sgemm_gflops", memReadGBs = "mem_read_gbs" }
+        public init(sgemmGflops: Double, memReadGBs: Double) { self.sgemmGflops = sgemmGflops; self.memReadGBs = memReadGBs }
     }
 
     /// Best of `reps` 1024³ sgemms at the current OpenBLAS thread count.

@@ -8,7 +8,7 @@ struct Lathe: ParsableCommand {
         Until the workbench lands, `lathe` runs the engine demo (`lathe demo`). Every verb takes --help.
         """,
         subcommands: [DemoCommand.self, TokenizeCommand.self, LogprobsCommand.self, SampleCommand.self, BenchCommand.self,
-                      PretrainCommand.self, DataCommand.self],
+                      PretrainCommand.self, TrainCommand.self, DataCommand.self, TokenizerCommand.self],
         defaultSubcommand: DemoCommand.self)
 }
 

@@ -14,38 +14,43 @@ public enum AdapterCheckpoint {
         var caller: Data?
     }
 
-    /// Writes `directory` (which must not exist) through a temporary sibling renamed into place.
+    /// Writes `directory` (replaced if it exists) through a temporary sibling renamed into place.
     public static func save(_ adapter: TrainableAdapter, to directory: URL, baseModel: String, callerState: Data? = nil) throws {
         let fm = FileManager.default
         let parent = directory.deletingLastPathComponent()
         try fm.createDirectory(at: parent, withIntermediateDirectories: true)
         let tmp = parent.appendingPathComponent(".\(directory.lastPathComponent).tmp-\(getpid())")
         try? fm.removeItem(at: tmp)
-        try PEFTAdapter.save(adapter.lora, to: tmp, baseModel: baseModel)
-        var moments: [SafeTensorsWriter.Tensor] = []
-        for (k, t) in adapter.optimizedTensors.enumerated() {
-            moments.append(.init(name: t.name + ".exp_avg", shape: [t.count], values: adapter.optimizer.m[k].array))
-            moments.append(.init(name: t.name + ".exp_avg_sq", shape: [t.count], values: adapter.optimizer.v[k].array))
-        }
-        try SafeTensorsWriter.write(moments, to: tmp.appendingPathComponent("optimizer.safetensors"))
-        // The exact weights again in Lathe's own naming: the PEFT copy may carry a compensated α (rsLoRA).
-        var weights: [SafeTensorsWriter.Tensor] = []
-        for m in adapter.lora.modules {
-            weights.append(.init(name: m.path + ".lora_A", shape: [m.rank, m.inDim], values: m.a.array))
-            weights.append(.init(name: m.path + ".lora_B", shape: [m.outDim, m.rank], values: m.b.array))
-        }
-        try SafeTensorsWriter.write(weights, to: tmp.appendingPathComponent("lora.safetensors"))
-        let state = State(step: adapter.optimizer.step, version: adapter.lora.version, lora: adapter.lora.config,
-                          modules: adapter.lora.modules.map(\.path), caller: callerState)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileWriting.atomicWrite(try enc.encode(state), to: tmp.appendingPathComponent("state.json"))
+        try writeContents(adapter, into: tmp, baseModel: baseModel, callerState: callerState)
         if fm.fileExists(atPath: directory.path) { try fm.removeItem(at: directory) }
         guard rename(tmp.path, directory.path) == 0 else {
             throw LatheError("\(directory.path): cannot move the checkpoint into place (\(String(cString: strerror(errno))))")
         }
         let dfd = open(parent.path, O_RDONLY)
         if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    /// Writes the checkpoint files into `directory` (created if needed); the caller makes the folder appear atomically.
+    public static func writeContents(_ adapter: TrainableAdapter, into dir: URL, baseModel: String, callerState: Data? = nil) throws {
+        try PEFTAdapter.save(adapter.lora, to: dir, baseModel: baseModel)
+        var moments: [SafeTensorsWriter.Tensor] = []
+        for (k, t) in adapter.optimizedTensors.enumerated() {
+            moments.append(.init(name: t.name + ".exp_avg", shape: [t.count], values: adapter.optimizer.m[k].array))
+            moments.append(.init(name: t.name + ".exp_avg_sq", shape: [t.count], values: adapter.optimizer.v[k].array))
+        }
+        try SafeTensorsWriter.write(moments, to: dir.appendingPathComponent("optimizer.safetensors"))
+        // The exact weights again in Lathe's own naming: the PEFT copy may carry a compensated α (rsLoRA).
+        var weights: [SafeTensorsWriter.Tensor] = []
+        for m in adapter.lora.modules {
+            weights.append(.init(name: m.path + ".lora_A", shape: [m.rank, m.inDim], values: m.a.array))
+            weights.append(.init(name: m.path + ".lora_B", shape: [m.outDim, m.rank], values: m.b.array))
+        }
+        try SafeTensorsWriter.write(weights, to: dir.appendingPathComponent("lora.safetensors"))
+        let state = State(step: adapter.optimizer.step, version: adapter.lora.version, lora: adapter.lora.config,
+                          modules: adapter.lora.modules.map(\.path), caller: callerState)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileWriting.atomicWrite(try enc.encode(state), to: dir.appendingPathComponent("state.json"))
     }
 
     /// Restores weights, moments, step and version into `adapter` (created with the same config); returns the

@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+@testable import Store
+
+@Suite struct SHA256Tests {
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        ("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
+    ])
+    func matchesTheFIPSVectors(_ input: String, _ expected: String) {
+        #expect(SHA256.hexDigest(input) == expected)
+    }
+
+    @Test func incrementalUpdatesMatchOneShotAcrossBlockBoundaries() {
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let oneShot = SHA256.hexDigest(Data(bytes))
+        for split in [0, 1, 55, 56, 63, 64, 65, 127, 128, 999] {
+            var hasher = SHA256()
+            hasher.update(Data(bytes[..<split]))
+            hasher.update(bytes[split...])
+            #expect(hasher.finalizeHex() == oneShot)
+        }
+    }
+
+    @Test func hashesAMillionAs() throws {
+        let folder = TemporaryFolder("sha")
+        defer { folder.remove() }
+        let url = folder.url.appendingPathComponent("a.bin")
+        try Data(repeating: UInt8(ascii: "a"), count: 1_000_000).write(to: url)
+        #expect(try SHA256.hexDigest(ofFile: url) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(throws: StoreError.self) { try SHA256.hexDigest(ofFile: folder.url.appendingPathComponent("none")) }
+    }
+}
