@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizer"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["Store"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -76,6 +76,10 @@ final class SFTRun {
             record = found
             config = try wrap { try RunConfig.parse(found.configTOML, source: "runs/\(found.id)/config.toml") }
         }
+        // Data files are parsed before anything is loaded or created: a bad line stops the run here.
+        let trainURL = ws.resolve(config.data.train)
+        let trainSet = try wrap { try ChatDataset(contentsOf: trainURL) }
+        let evalData = try config.data.eval.map { path in try wrap { try ChatDataset(contentsOf: ws.resolve(path)) } }
         let threads = config.resolvedThreads
         BLAS.setThreads(threads)
         let pool = Runtime.pool(threads: threads)
@@ -86,16 +90,12 @@ final class SFTRun {
         guard let tokenizer = session.tokenizer else { throw LatheError("\(baseDir.path): no tokenizer.json") }
         let template = try wrap { try ChatTemplate(tokenizer: tokenizer, source: "\(baseDir.lastPathComponent)/tokenizer.json") }
 
-        // Data: validated before any compute.
-        let trainURL = ws.resolve(config.data.train)
-        let trainSet = try wrap { try ChatDataset(contentsOf: trainURL) }
         let tokenized = try wrap {
             try TokenizedDataset(trainSet, template: template, maxLength: config.data.maxLength,
                                  evalFraction: config.data.eval == nil ? config.data.evalFraction : 0, seed: UInt64(config.seed))
         }
         var evalSet = tokenized.eval
-        if let evalPath = config.data.eval {
-            let evalData = try wrap { try ChatDataset(contentsOf: ws.resolve(evalPath)) }
+        if let evalData {
             evalSet = try wrap { try TokenizedDataset(evalData, template: template, maxLength: config.data.maxLength).train }
         }
         stderrLine("[train] \(tokenized.train.count) training examples (\(tokenized.summary.truncated) truncated), \(evalSet.count) held out")
