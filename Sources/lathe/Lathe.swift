@@ -8,7 +8,8 @@ struct Lathe: ParsableCommand {
         Until the workbench lands, `lathe` runs the engine demo (`lathe demo`). Every verb takes --help.
         """,
         subcommands: [DemoCommand.self, TokenizeCommand.self, LogprobsCommand.self, SampleCommand.self, BenchCommand.self,
-                      PretrainCommand.self, TrainCommand.self, DataCommand.self, TokenizerCommand.self],
+                      PretrainCommand.self, TrainCommand.self, ExportCommand.self, MergeCommand.self, DataCommand.self,
+                      TokenizerCommand.self],
         defaultSubcommand: DemoCommand.self)
 }
 

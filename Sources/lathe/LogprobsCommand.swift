@@ -22,13 +22,14 @@ struct LogprobsCommand: ParsableCommand {
         let parsed = try sequences.map { try parseIDs($0, flag: "--ids") }
         _ = Runtime.pool(threads: options.threads)
         let model = try options.load()
+        let adapter = try options.loadAdapter(for: model)
         var out = Output(sequences: [])
         for ids in parsed {
             guard !ids.isEmpty else { throw LatheError("--ids: a sequence needs at least one id") }
             if ids.count > model.config.maxPositionEmbeddings {
                 throw LatheError("--ids: \(ids.count) ids exceed max_position_embeddings \(model.config.maxPositionEmbeddings)")
             }
-            let r = try model.logprobs(ids)
+            let r = try model.logprobs(ids, adapter: adapter)
             out.sequences.append(Sequence(ids: ids, logprobs: r.logprobs, final_logits: r.finalLogits))
         }
         if json { try printJSON(out); return }

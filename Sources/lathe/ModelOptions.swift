@@ -8,6 +8,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Hugging Face model directory (config.json, safetensors, optional tokenizer.json).")
     var model: String
 
+    @Option(name: .long, help: "PEFT adapter directory applied on top of the model (per-expert or fused layout).")
+    var adapter: String?
+
     @Option(name: .long, help: "Compute threads (OpenBLAS and the engine's pool).")
     var threads: Int = Runtime.defaultThreads
 
@@ -21,6 +24,10 @@ struct ModelOptions: ParsableArguments {
 
     func load() throws -> Qwen3MoEModel {
         try Qwen3MoEModel.load(directory: URL(fileURLWithPath: model), precision: WeightPrecision(rawValue: weights)!)
+    }
+
+    func loadAdapter(for model: Qwen3MoEModel) throws -> LoRAAdapter? {
+        try adapter.map { try PEFTAdapter.load(directory: URL(fileURLWithPath: $0), model: model.config) }
     }
 
     /// The model directory's tokenizer.json, if it has one.

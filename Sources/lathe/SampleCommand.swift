@@ -36,6 +36,7 @@ struct SampleCommand: ParsableCommand {
     func run() throws {
         let pool = Runtime.pool(threads: options.threads)
         let model = try options.load()
+        let adapter = try options.loadAdapter(for: model)
         let tokenizer = try options.tokenizer()
         let promptIDs: [Int]
         if let prompt {
@@ -53,7 +54,7 @@ struct SampleCommand: ParsableCommand {
         let params = SamplingParams(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP, seed: seed,
                                     stopTokens: stops, stopStrings: stop, topLogprobs: topLogprobs)
         let generator = Generator(model: model, pool: pool, tokenizer: tokenizer)
-        let completions = try generator.generate(prompt: promptIDs, params: params, count: n)
+        let completions = try generator.generate(prompt: promptIDs, params: params, count: n, adapter: adapter)
         var out = Output(samples: [])
         for c in completions {
             let top: [[[Double]]] = c.topLogprobs.map { step in step.map { [Double($0.id), Double($0.logprob)] } }
