@@ -176,7 +176,10 @@ final class SFTRun {
                         Datum(tokens: Array(ex.ids.dropLast()), targets: Array(ex.ids.dropFirst()),
                               weights: ex.weights.dropFirst().map { $0 / Float(max(1, lossTokens)) })
                     }
-                    let out = try adapter.forwardBackward(datums)
+                    let out: ForwardBackwardOutput
+                    do { out = try adapter.forwardBackward(datums) } catch let e as LatheError {
+                        throw LatheError("step \(step + 1): \(e.message); the last checkpoint is kept")
+                    }
                     loss += out.loss
                     tokens += out.tokens
                 }

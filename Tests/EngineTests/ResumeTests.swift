@@ -70,3 +70,31 @@ struct ResumeTests {
         }
     }
 }
+
+/// NaN/Inf stop training with a message naming the step and the tensor, before any weight changes.
+struct NonFiniteTests {
+    @Test func nonFiniteGradientNamesTheTensorAndChangesNothing() throws {
+        let model = try Qwen3MoEModel.load(directory: Fixtures.model("moe-a"))
+        let pool = ThreadPool(threads: 1)
+        defer { pool.shutdown() }
+        let a = try Session(base: model, pool: pool).createAdapter("a", LoRAConfig(rank: 2, alpha: 4, targets: [.q, .v]))
+        _ = try a.forwardBackward([Datum(sequence: [1, 2, 3, 4, 5])])
+        let before = a.lora.modules.map { $0.a.array }
+        a.lora.modules[1].gradB[3] = .nan
+        #expect(throws: LatheError("non-finite gradient in model.layers.0.self_attn.v_proj.lora_B at step 1")) {
+            try a.optimStep(AdamParams(learningRate: 1e-3))
+        }
+        #expect(a.lora.modules.map { $0.a.array } == before)
+        #expect(a.version == 0)
+    }
+
+    @Test func nonFiniteLossIsAnError() throws {
+        let model = try Qwen3MoEModel.load(directory: Fixtures.model("moe-a"))
+        let pool = ThreadPool(threads: 1)
+        defer { pool.shutdown() }
+        let a = try Session(base: model, pool: pool).createAdapter("a", LoRAConfig(rank: 2, alpha: 4, targets: [.lmHead]))
+        a.lora.lmHead!.b[0] = .infinity
+        a.lora.lmHead!.a[0] = 1
+        #expect(throws: LatheError.self) { try a.forwardBackward([Datum(sequence: [1, 2, 3, 4, 5])]) }
+    }
+}
