@@ -38,3 +38,48 @@ bench: build
 	@for p in tiny small medium; do for t in 1 2; do for w in f32 bf16; do \
 		$(RELEASE_BIN) bench generate --preset $$p --threads $$t --weights $$w --json; \
 	done; done; done | tee docs/results/bench-generate.jsonl
+
+# ---- make reproduce: hour-scale results, JSON committed under docs/results/ ----------------------------------------
+HF_PY := /tmp/hf-live/venv/bin/python
+PEERS := ../shared/peers
+BASE_DIR := workspaces/default/models/lathe-base
+
+.PHONY: reproduce reproduce-fixtures reproduce-base-model reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train
+
+reproduce: reproduce-base-model reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train
+
+# transformers/PEFT/tokenizers fixtures (needs the peers' venv: ../shared/peers/hf-live setup).
+reproduce-fixtures:
+	$(PEERS)/hf-live setup >/dev/null
+	$(HF_PY) Tests/Fixtures/generate_model_fixtures.py
+	$(HF_PY) Tests/Fixtures/generate_lora_fixtures.py
+
+# The shipped base model: corpus (seed 0) -> BPE tokenizer (vocab 4096) -> 2 500 pretraining steps on 2 cores.
+reproduce-base-model: build
+	python3 scripts/build_corpus.py --seed 0 --out build/corpus
+	$(RELEASE_BIN) tokenizer train build/corpus/train.jsonl --vocab-size 4096 --out build/tokenizer-4096
+	rm -rf build/pretrain-base
+	$(RELEASE_BIN) pretrain --corpus build/corpus --tokenizer build/tokenizer-4096/tokenizer.json --out build/pretrain-base \
+		--steps 2500 --batch 16 --seq-len 256 --hidden 256 --layers 6 --heads 8 --kv-heads 4 --head-dim 32 \
+		--experts 8 --top-k 2 --moe-inter 224 --lr 3e-3 --warmup 100 --min-lr-ratio 0.1 --weight-decay 0.1 \
+		--aux-coef 0.01 --eval-every 250 --checkpoint-every 100 --time-limit 80 --threads 2 --seed 0
+	rm -rf $(BASE_DIR) && mkdir -p $(BASE_DIR) && cp build/pretrain-base/model/* $(BASE_DIR)/
+	python3 scripts/summarize_pretraining.py build/pretrain-base > docs/results/base-model.json
+
+# PEFT + transformers load what Lathe exports (adapter and merged model) and agree on logprobs.
+reproduce-peft-roundtrip: build
+	$(PEERS)/hf-live setup >/dev/null
+	rm -rf build/roundtrip && mkdir -p build/roundtrip
+	cp -r workspaces/default/models workspaces/default/datasets workspaces/default/configs build/roundtrip/
+	sed 's/^steps = .*/steps = 20/' workspaces/default/configs/example-sft.toml > build/roundtrip/rt.toml
+	$(RELEASE_BIN) train --workspace build/roundtrip --config build/roundtrip/rt.toml
+	$(RELEASE_BIN) export --workspace build/roundtrip --run $$(ls build/roundtrip/runs | head -1) --out build/roundtrip/adapter
+	$(RELEASE_BIN) merge --model $(BASE_DIR) --adapter build/roundtrip/adapter --out build/roundtrip/merged
+	$(HF_PY) scripts/check_peft_export.py --base $(BASE_DIR) --adapter build/roundtrip/adapter \
+		--merged build/roundtrip/merged --lathe $(RELEASE_BIN) > docs/results/peft-roundtrip.json
+
+reproduce-bench-generate: build
+	python3 scripts/compare_generate.py --rounds 3 > docs/results/bench-generate.json
+
+reproduce-bench-train: build
+	python3 scripts/compare_train.py --rounds 3 > docs/results/bench-train.json
