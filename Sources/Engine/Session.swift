@@ -126,6 +126,16 @@ public final class TrainableAdapter: @unchecked Sendable {
         return (total.squareRoot(), groups.mapValues { $0.squareRoot() })
     }
 
+    /// Adapter, AdamW moments, step and version (plus an opaque caller state): `loadState` resumes bit-exactly.
+    public func saveState(to directory: URL, baseModel: String = "", callerState: Data? = nil) throws {
+        try AdapterCheckpoint.save(self, to: directory, baseModel: baseModel, callerState: callerState)
+    }
+
+    @discardableResult
+    public func loadState(from directory: URL) throws -> Data? {
+        try AdapterCheckpoint.load(into: self, from: directory)
+    }
+
     public func sample(prompt: [Int], params: SamplingParams, count: Int = 1,
                        onToken: Generator.TokenCallback? = nil) throws -> [Completion] {
         try generator.generate(prompt: prompt, params: params, count: count, adapter: lora, onToken: onToken)

@@ -30,9 +30,9 @@ struct ResumeTests {
         defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
         let first = try Session(base: model, pool: pool, seed: 1).createAdapter("p", config)
         var losses = try train(first, 0..<5)
-        try AdapterCheckpoint.save(first, to: dir, baseModel: "moe-a", callerState: Data("cursor=5".utf8))
+        try first.saveState(to: dir, baseModel: "moe-a", callerState: Data("cursor=5".utf8))
         let resumed = try Session(base: model, pool: pool, seed: 99).createAdapter("p", config)   // other init: must be overwritten
-        let caller = try AdapterCheckpoint.load(into: resumed, from: dir)
+        let caller = try resumed.loadState(from: dir)
         #expect(caller == Data("cursor=5".utf8))
         #expect(resumed.step == 5 && resumed.version == 5)
         losses += try train(resumed, 5..<10)
