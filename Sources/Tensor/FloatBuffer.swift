@@ -27,6 +27,16 @@ public final class FloatBuffer: @unchecked Sendable {
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
+    /// A buffer whose contents are garbage until written: for outputs a kernel overwrites completely (GEMMs with
+    /// beta 0, norms, copies), skipping a memset of every activation every training step.
+    public init(uninitialized count: Int) {
+        precondition(count >= 0, "FloatBuffer count must be non-negative")
+        self.count = count
+        let bytes = max(64, (count * MemoryLayout<Float>.stride + 63) & ~63)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
     public convenience init(_ values: [Float]) {
         self.init(count: values.count)
         values.withUnsafeBufferPointer { src in

@@ -57,7 +57,7 @@ public enum Kernels {
     public static func maxValue(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var mv = V8(repeating: -.infinity)
         var i = 0
-        while i + 8 <= n { mv = pointwiseMax(mv, load8(x + i)); i += 8 }
+        while i + 8 <= n { let v = load8(x + i); mv.replace(with: v, where: v .> mv); i += 8 }
         var m = mv.max()
         while i < n { if x[i] > m { m = x[i] }; i += 1 }
         return m

@@ -86,7 +86,7 @@ public final class TrainingGraph {
         let lora = adapter?.enabled == true ? adapter : nil
 
         // Embedding.
-        let x = FloatBuffer(count: n * h)
+        let x = FloatBuffer(uninitialized: n * h)
         let ids = batch.flatMap(\.tokens)
         for (row, id) in ids.enumerated() { model.embedding.rows(id ..< id + 1).widen(into: x.pointer + row * h) }
 
@@ -97,10 +97,10 @@ public final class TrainingGraph {
 
         // Final norm, LM head, loss.
         let eps = Float(c.rmsNormEps)
-        let xnF = FloatBuffer(count: n * h)
+        let xnF = FloatBuffer(uninitialized: n * h)
         var rstdF = [Float](repeating: 0, count: n)
         for r in 0..<n { rstdF[r] = Kernels.rmsNorm(x.pointer + r * h, model.finalNorm.pointer, xnF.pointer + r * h, h, eps: eps) }
-        let logits = FloatBuffer(count: n * v)
+        let logits = FloatBuffer(uninitialized: n * v)
         let headCache = LinearCache(xa: lora?.lmHead.map { FloatBuffer(count: n * $0.rank) })
         Linear.forward(xnF.pointer, rows: n, model.lmHead, lora: lora?.lmHead, logits.pointer, xa: headCache.xa)
         let targets = batch.flatMap(\.targets), weights = batch.flatMap(\.weights)
@@ -162,7 +162,7 @@ public final class TrainingGraph {
             let dxnF = FloatBuffer(count: n * h)
             Linear.backward(logits.pointer, rows: n, x: xnF.pointer, model.lmHead, lora: lora?.lmHead, xa: headCache.xa,
                             dx: dxnF.pointer, dW: gradients.map { ($0.lmHead ?? $0.embedding).pointer })
-            let dx = FloatBuffer(count: n * h)
+            let dx = FloatBuffer(uninitialized: n * h)
             for r in 0..<n {
                 Kernels.rmsNormBackward(dxnF.pointer + r * h, x: x.pointer + r * h, weight: model.finalNorm.pointer,
                                         rstd: rstdF[r], h, dx: dx.pointer + r * h, accumulate: false,
@@ -189,18 +189,19 @@ public final class TrainingGraph {
         let h = c.hiddenSize, d = c.headDim, nH = c.numAttentionHeads, nKV = c.numKeyValueHeads
         let qDim = model.qDim, kvDim = model.kvDim
         let eps = Float(c.rmsNormEps)
-        let xIn = FloatBuffer(count: n * h)
+        let xIn = FloatBuffer(uninitialized: n * h)
         xIn.pointer.update(from: x.pointer, count: n * h)
-        let xn1 = FloatBuffer(count: n * h)
+        let xn1 = FloatBuffer(uninitialized: n * h)
         var rstd1 = [Float](repeating: 0, count: n)
         for r in 0..<n { rstd1[r] = Kernels.rmsNorm(x.pointer + r * h, layer.inputNorm.pointer, xn1.pointer + r * h, h, eps: eps) }
-        let qRaw = FloatBuffer(count: n * qDim), kRaw = FloatBuffer(count: n * kvDim), vBuf = FloatBuffer(count: n * kvDim)
+        let qRaw = FloatBuffer(uninitialized: n * qDim), kRaw = FloatBuffer(uninitialized: n * kvDim)
+        let vBuf = FloatBuffer(uninitialized: n * kvDim)
         let qc = linearCache(lora?.q, rows: n), kc = linearCache(lora?.k, rows: n), vc = linearCache(lora?.v, rows: n)
         Linear.forward(xn1.pointer, rows: n, a.q, lora: lora?.q, qRaw.pointer, xa: qc.xa)
         Linear.forward(xn1.pointer, rows: n, a.k, lora: lora?.k, kRaw.pointer, xa: kc.xa)
         Linear.forward(xn1.pointer, rows: n, a.v, lora: lora?.v, vBuf.pointer, xa: vc.xa)
         // Per-head q/k RMSNorm, then RoPE at each datum's own positions.
-        let qRot = FloatBuffer(count: n * qDim), kRot = FloatBuffer(count: n * kvDim)
+        let qRot = FloatBuffer(uninitialized: n * qDim), kRot = FloatBuffer(uninitialized: n * kvDim)
         var qRstd = [Float](repeating: 0, count: n * nH), kRstd = [Float](repeating: 0, count: n * nKV)
         for b in 0..<lengths.count {
             for i in 0..<lengths[b] {
@@ -218,13 +219,13 @@ public final class TrainingGraph {
             }
         }
         // Causal attention per datum and head: P = softmax(q·kᵀ/√d), out = P·v.
-        let att = FloatBuffer(count: n * qDim)
+        let att = FloatBuffer(uninitialized: n * qDim)
         let scale = 1 / Float(d).squareRoot()
         let group = nH / nKV
         var probs: [FloatBuffer] = []
         for b in 0..<lengths.count {
             let t = lengths[b], off = offsets[b]
-            let p = FloatBuffer(count: nH * t * t)
+            let p = FloatBuffer(uninitialized: nH * t * t)
             for hd in 0..<nH {
                 let g = hd / group
                 let s = p.pointer + hd * t * t
@@ -241,9 +242,9 @@ public final class TrainingGraph {
         }
         let oc = linearCache(lora?.o, rows: n)
         Linear.forward(att.pointer, rows: n, a.o, lora: lora?.o, x.pointer, xa: oc.xa, accumulate: true)   // x += o(att)
-        let hBuf = FloatBuffer(count: n * h)
+        let hBuf = FloatBuffer(uninitialized: n * h)
         hBuf.pointer.update(from: x.pointer, count: n * h)
-        let xn2 = FloatBuffer(count: n * h)
+        let xn2 = FloatBuffer(uninitialized: n * h)
         var rstd2 = [Float](repeating: 0, count: n)
         for r in 0..<n { rstd2[r] = Kernels.rmsNorm(x.pointer + r * h, layer.postAttentionNorm.pointer, xn2.pointer + r * h, h, eps: eps) }
         var cache = LayerCache(xIn: xIn, rstd1: rstd1, xn1: xn1, qRaw: qRaw, kRaw: kRaw, v: vBuf, qRstd: qRstd, kRstd: kRstd,
@@ -265,7 +266,8 @@ public final class TrainingGraph {
     func mlpForward(_ mlp: GatedMLPWeights, lora: (LoRAModule, LoRAModule, LoRAModule)?, x: UnsafePointer<Float>,
                     rows n: Int, out: UnsafeMutablePointer<Float>?) -> (DenseCache, FloatBuffer?) {
         let i = mlp.gate.rows, h = mlp.down.rows
-        let g = FloatBuffer(count: n * i), u = FloatBuffer(count: n * i), act = FloatBuffer(count: n * i)
+        let g = FloatBuffer(uninitialized: n * i), u = FloatBuffer(uninitialized: n * i)
+        let act = FloatBuffer(uninitialized: n * i)
         let gc = linearCache(lora?.0, rows: n), uc = linearCache(lora?.1, rows: n), dc = linearCache(lora?.2, rows: n)
         Linear.forward(x, rows: n, mlp.gate, lora: lora?.0, g.pointer, xa: gc.xa)
         Linear.forward(x, rows: n, mlp.up, lora: lora?.1, u.pointer, xa: uc.xa)
@@ -275,7 +277,7 @@ public final class TrainingGraph {
             Linear.forward(act.pointer, rows: n, mlp.down, lora: lora?.2, out, xa: dc.xa, accumulate: true)
             return (cache, nil)
         }
-        let y = FloatBuffer(count: n * h)
+        let y = FloatBuffer(uninitialized: n * h)
         Linear.forward(act.pointer, rows: n, mlp.down, lora: lora?.2, y.pointer, xa: dc.xa)
         return (cache, y)
     }
@@ -283,7 +285,7 @@ public final class TrainingGraph {
     func moeForward(_ moe: SparseMoEWeights, lora: [(gate: LoRAModule, up: LoRAModule, down: LoRAModule)],
                     x: UnsafePointer<Float>, rows n: Int, out: UnsafeMutablePointer<Float>) -> MoECache {
         let h = moe.router.cols, e = moe.experts.count
-        let logits = FloatBuffer(count: n * e), probs = FloatBuffer(count: n * e)
+        let logits = FloatBuffer(uninitialized: n * e), probs = FloatBuffer(uninitialized: n * e)
         BLAS.matmulWeightT(x, rows: n, moe.router, logits.pointer)
         var chosen: [[Int]] = [], weights: [[Float]] = []
         var assigned = [[(row: Int, slot: Int, w: Float)]](repeating: [], count: e)
@@ -297,7 +299,7 @@ public final class TrainingGraph {
             let rows = assigned[xe]
             guard !rows.isEmpty else { experts.append(nil); continue }
             let m = rows.count
-            let xb = FloatBuffer(count: m * h)
+            let xb = FloatBuffer(uninitialized: m * h)
             for (j, a) in rows.enumerated() { (xb.pointer + j * h).update(from: x + a.row * h, count: h) }
             let l = lora.isEmpty ? nil : lora[xe]
             let (dc, yOpt) = mlpForward(moe.experts[xe], lora: l.map { ($0.gate, $0.up, $0.down) }, x: xb.pointer, rows: m,
@@ -344,7 +346,7 @@ public final class TrainingGraph {
         let group = nH / nKV
         for b in 0..<lengths.count {
             let t = lengths[b], off = offsets[b]
-            let dP = FloatBuffer(count: t * t)
+            let dP = FloatBuffer(uninitialized: t * t)
             for hd in 0..<nH {
                 let gi = hd / group
                 let p = c.probs[b].pointer + hd * t * t
@@ -404,7 +406,7 @@ public final class TrainingGraph {
         let dAct = FloatBuffer(count: n * i)
         Linear.backward(dy, rows: n, x: c.act.pointer, mlp.down, lora: lora?.2, xa: c.down.xa, dx: dAct.pointer,
                         dW: grads?.down.pointer)
-        let dG = FloatBuffer(count: n * i), dU = FloatBuffer(count: n * i)
+        let dG = FloatBuffer(uninitialized: n * i), dU = FloatBuffer(uninitialized: n * i)
         Kernels.swiGLUBackward(dAct.pointer, gate: c.g.pointer, up: c.u.pointer, dGate: dG.pointer, dUp: dU.pointer, n * i)
         Linear.backward(dG.pointer, rows: n, x: x, mlp.gate, lora: lora?.0, xa: c.gate.xa, dx: dx, dW: grads?.gate.pointer)
         Linear.backward(dU.pointer, rows: n, x: x, mlp.up, lora: lora?.1, xa: c.up.xa, dx: dx, dW: grads?.up.pointer)
@@ -431,7 +433,7 @@ public final class TrainingGraph {
             for j in 0..<m { Kernels.axpy(1, dXe.pointer + j * h, dx + ec.rows[j] * h, h) }
         }
         // Router: mixing weights → top-k probabilities (renormalised) → softmax → logits = x·Wrᵀ.
-        let dLogits = FloatBuffer(count: n * e)
+        let dLogits = FloatBuffer(uninitialized: n * e)
         var dp = [Float](repeating: 0, count: e)
         for r in 0..<n {
             let p = c.probs.pointer + r * e
