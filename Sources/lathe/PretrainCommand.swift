@@ -85,6 +85,14 @@ struct PretrainCommand: ParsableCommand {
         }
         let metricsURL = outDir.appendingPathComponent("metrics.jsonl")
         if !FileManager.default.fileExists(atPath: metricsURL.path) { FileManager.default.createFile(atPath: metricsURL.path, contents: nil) }
+        if resume {
+            // Points logged after the saved state are recomputed: keep the file's lines up to the resumed step.
+            let kept = (try? String(contentsOf: metricsURL, encoding: .utf8))?.split(separator: "\n").filter { line in
+                guard let m = try? JSONDecoder().decode(Metric.self, from: Data(line.utf8)) else { return false }
+                return m.step <= state.step
+            } ?? []
+            try FileWriting.atomicWrite(Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: metricsURL)
+        }
         let metrics = try FileHandle(forWritingTo: metricsURL)
         metrics.seekToEndOfFile()
         let interrupted = InterruptFlag.install()
