@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Engine
 import Foundation
 import Tensor
@@ -10,7 +11,11 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Timed repetitions per benchmark figure.") var reps = 3
     @Flag(help: "Skip the benchmark table.") var noBench = false
 
+    @Option(help: "A base model to sample from first (default: the shipped one, when present).")
+    var model = "workspaces/default/models/lathe-base"
+
     func run() throws {
+        if FileManager.default.fileExists(atPath: model + "/config.json") { try sampleShippedModel() }
         print("""
         Lathe engine demo: Qwen3-MoE, tiny preset (4 layers, 8 experts top-2, hidden 128, vocab 2048).
         The weights are RANDOM (std 0.02), so the tokens mean nothing; the sampler, KV cache and kernels are the real ones.
@@ -47,5 +52,27 @@ struct DemoCommand: ParsableCommand {
             }
         }
         print("\nPeers on this machine: ../shared/peers/llamacpp-live --preset tiny --threads N (see README).")
+    }
+
+    /// A real sample: the base model Lathe pretrained (docs/BASE_MODEL.md), chat-formatted prompts, greedy.
+    func sampleShippedModel() throws {
+        let pool = Runtime.pool(threads: min(2, Runtime.defaultThreads))
+        let session = try Session(baseDirectory: URL(fileURLWithPath: model), pool: pool)
+        guard let tok = session.tokenizer else { return }
+        let template = try wrap { try ChatTemplate(tokenizer: tok) }
+        let c = session.base.config
+        print("Shipped base model \(model): \(c.numHiddenLayers) layers, \(c.numExperts) experts top-\(c.numExpertsPerTok), vocab \(c.vocabSize) (pretrained by `lathe pretrain`).\n")
+        var stops = Set(c.eosTokenId)
+        if let e = tok.specialTokens["<|im_end|>"] { stops.insert(e) }
+        for prompt in ["What is 23+45?", "Tell me about a sneaker.", "What is the capital of France?"] {
+            let ids = template.encode([ChatMessage(.user, prompt)], addGenerationPrompt: true).ids
+            let out = try session.sample(prompt: ids, params: SamplingParams(maxTokens: 40, temperature: 0, stopTokens: stops))[0]
+            let mean = out.logprobs.isEmpty ? 0 : out.logprobs.reduce(0, +) / Float(out.logprobs.count)
+            print("  user: \(prompt)\n  assistant: \((out.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines))")
+            print(String(format: "  (%d tokens, mean logprob %.3f, %@)\n", out.ids.count, mean, out.stopReason.rawValue))
+        }
+        let text = "ROMEO.\nBut soft, what light through yonder window breaks?"
+        let lp = try session.computeLogprobs(tok.encode(text))
+        print(String(format: "  log-likelihood of a Shakespeare line: %.3f nats/token over %d tokens\n", -lp.reduce(0, +) / Float(lp.count), lp.count))
     }
 }
