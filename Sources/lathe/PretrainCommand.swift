@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Engine
 import Foundation
+import Stats
 import Tensor
 import Tokenizer
 
@@ -119,10 +120,10 @@ struct PretrainCommand: ParsableCommand {
                 || (timeLimit > 0 && state.elapsed > timeLimit * 60)
             if state.step % evalEvery == 0 || last {
                 let (nll, per) = try trainer.evaluate(evalSet)
-                let sd = per.count > 1 ? (per.map { ($0 - nll) * ($0 - nll) }.reduce(0, +) / Double(per.count - 1)).squareRoot() : 0
-                let half = 1.96 * sd / Double(max(per.count, 1)).squareRoot()
+                let ci = (try? tInterval(per)) ?? Interval(low: nll, high: nll)
+                let half = (ci.high - ci.low) / 2
                 m.eval_nll = nll
-                m.eval_nll_ci95 = [nll - half, nll + half]
+                m.eval_nll_ci95 = [ci.low, ci.high]
                 m.expert_load = r.expertLoad
                 stderrLine(String(format: "[pretrain] step %d: eval NLL %.4f (ppl %.2f, 95%% CI ±%.4f over %d windows)",
                                   state.step, nll, exp(nll), half, per.count))

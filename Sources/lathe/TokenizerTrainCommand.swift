@@ -26,6 +26,10 @@ struct TokenizerTrainCommand: ParsableCommand {
             bytes += data.count
             let jsonl = path.hasSuffix(".jsonl")
             var lineNo = 0
+            if !jsonl {   // the trainer windows large texts itself; blank lines stay (they make "\n\n" tokens)
+                texts.append(String(decoding: data, as: UTF8.self))
+                continue
+            }
             for line in data.split(separator: UInt8(ascii: "\n")) {
                 lineNo += 1
                 if jsonl {
@@ -34,8 +38,6 @@ struct TokenizerTrainCommand: ParsableCommand {
                         throw LatheError("\(path):\(lineNo): expected a JSON object with a string field \"text\"")
                     }
                     texts.append(text)
-                } else {
-                    texts.append(String(decoding: line, as: UTF8.self) + "\n")
                 }
             }
         }

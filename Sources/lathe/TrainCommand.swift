@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Engine
 import Foundation
+import Stats
 import Store
 import Tensor
 import Tokenizer
@@ -249,10 +250,12 @@ final class SFTRun {
                 }
             }
             let mean = total / max(count, 1)
-            let ci = MeanInterval(perExample)
             metrics.append(run: record.id, name: "eval/nll", step: step, value: mean)
-            metrics.append(run: record.id, name: "eval/nll_ci_low", step: step, value: mean - ci.halfWidth)
-            metrics.append(run: record.id, name: "eval/nll_ci_high", step: step, value: mean + ci.halfWidth)
+            // 95 % Student-t interval over held-out examples (the interval is over data; one seed).
+            if let ci = try? tInterval(perExample) {
+                metrics.append(run: record.id, name: "eval/nll_ci_low", step: step, value: ci.low)
+                metrics.append(run: record.id, name: "eval/nll_ci_high", step: step, value: ci.high)
+            }
         }
         var samples: [SampleRecord] = []
         let params = SamplingParams(maxTokens: config.eval.maxTokens, temperature: Float(config.eval.temperature),
@@ -282,23 +285,6 @@ final class SFTRun {
                 .sorted { $0.step < $1.step }
             for old in scheduled.dropLast(keep) { try ws.deleteCheckpoint(run: record.id, name: old.name) }
         }
-    }
-}
-
-/// Mean and 95 % Student-t half-width of a sample (normal approximation beyond 30 samples).
-struct MeanInterval {
-    let mean: Double, halfWidth: Double
-    init(_ xs: [Double]) {
-        let n = Double(xs.count)
-        let m = xs.reduce(0, +) / max(n, 1)
-        mean = m
-        guard xs.count > 1 else { halfWidth = .nan; return }
-        let sd = (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / (n - 1)).squareRoot()
-        let t: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-                           2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-                           2.052, 2.048, 2.045]
-        let q = xs.count - 1 <= t.count ? t[xs.count - 2] : 1.96
-        halfWidth = q * sd / n.squareRoot()
     }
 }
 
