@@ -104,6 +104,7 @@ struct PretrainCommand: ParsableCommand {
         func save() throws {
             try trainer.saveState(to: stateDir, callerState: try JSONEncoder().encode(state))
         }
+        let processStart = Date().timeIntervalSince1970, firstStep = state.step
         while state.step < steps {
             let lrNow = lr * schedule.multiplier(step: state.step)
             let seqs = train.batch(count: batch, length: seqLen + 1, seed: seed, step: state.step)
@@ -130,7 +131,8 @@ struct PretrainCommand: ParsableCommand {
             }
             metrics.write(try enc.encode(m) + Data("\n".utf8))
             if state.step % 10 == 0 || last {
-                let eta = state.elapsed / Double(state.step - (resume ? 0 : 0)) * Double(steps - state.step)
+                let sinceStart = Date().timeIntervalSince1970 - processStart
+                let eta = sinceStart / Double(max(1, state.step - firstStep)) * Double(steps - state.step)
                 stderrLine(String(format: "[pretrain] step %d/%d  loss %.4f  aux %.4f  lr %.2e  |g| %.3f  %.0f tok/s  elapsed %.1f min  ETA %.1f min",
                                   state.step, steps, r.loss, r.auxLoss, lrNow, r.gradNorm, m.tokens_per_s,
                                   state.elapsed / 60, eta / 60))
