@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Engine
 import Foundation
 import Tokenizer
@@ -9,6 +10,7 @@ struct SampleCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
     @Option(help: "Prompt text (needs the model directory's tokenizer.json).") var prompt: String?
+    @Flag(help: "Wrap --prompt as a user turn in the chat template, ending with the assistant header.") var chat = false
     @Option(help: "Prompt as comma-separated token ids.") var ids: String?
     @Option(name: .customLong("max-tokens"), help: "Tokens to generate at most.") var maxTokens = 64
     @Option(help: "0 = greedy.") var temperature: Float = 1
@@ -24,6 +26,7 @@ struct SampleCommand: ParsableCommand {
 
     func validate() throws {
         if (prompt == nil) == (ids == nil) { throw ValidationError("give exactly one of --prompt or --ids") }
+        if chat && prompt == nil { throw ValidationError("--chat needs --prompt") }
         if n < 1 { throw ValidationError("--n must be at least 1") }
     }
 
@@ -43,7 +46,12 @@ struct SampleCommand: ParsableCommand {
             guard let tokenizer else {
                 throw LatheError("--prompt: \(options.model) has no tokenizer.json; pass --ids instead")
             }
-            promptIDs = tokenizer.encode(prompt)
+            if chat {
+                let template = try wrap { try ChatTemplate(tokenizer: tokenizer) }
+                promptIDs = template.encode([ChatMessage(.user, prompt)], addGenerationPrompt: true).ids
+            } else {
+                promptIDs = tokenizer.encode(prompt)
+            }
         } else {
             promptIDs = try parseIDs(ids!, flag: "--ids")
         }
