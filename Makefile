@@ -44,9 +44,9 @@ HF_PY := /tmp/hf-live/venv/bin/python
 PEERS := ../shared/peers
 BASE_DIR := workspaces/default/models/lathe-base
 
-.PHONY: reproduce reproduce-fixtures reproduce-base-model reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train
+.PHONY: reproduce reproduce-example-sft reproduce-fixtures reproduce-base-model reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train
 
-reproduce: reproduce-base-model reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train
+reproduce: reproduce-base-model reproduce-example-sft reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train
 
 # transformers/PEFT/tokenizers fixtures (needs the peers' venv: ../shared/peers/hf-live setup).
 reproduce-fixtures:
@@ -83,3 +83,10 @@ reproduce-bench-generate: build
 
 reproduce-bench-train: build
 	python3 scripts/compare_train.py --rounds 3 > docs/results/bench-train.json
+
+# The example SFT run of the default workspace, on a scratch copy: samples of the eval prompts before and after.
+reproduce-example-sft: build
+	rm -rf build/sft-demo && mkdir -p build/sft-demo
+	cp -r workspaces/default/models workspaces/default/datasets workspaces/default/configs build/sft-demo/
+	python3 scripts/example_sft_effect.py --lathe $(RELEASE_BIN) --workspace build/sft-demo \
+		--config build/sft-demo/configs/example-sft.toml > docs/results/example-sft.json
