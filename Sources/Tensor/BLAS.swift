@@ -26,10 +26,11 @@ public enum BLAS {
             sgemm(transB: true, m: m, n: w.rows, k: w.cols, a: x, lda: w.cols, b: w.floatPointer, ldb: w.cols,
                   beta: accumulate ? 1 : 0, c: y, ldc: ld)
         case .bf16, .f16:
-            let wide = WidenScratch.buffer(count: w.rows * w.cols)
-            w.widen(into: wide)
-            sgemm(transB: true, m: m, n: w.rows, k: w.cols, a: x, lda: w.cols, b: wide, ldb: w.cols,
-                  beta: accumulate ? 1 : 0, c: y, ldc: ld)
+            WidenScratch.withBuffer(count: w.rows * w.cols) { wide in
+                w.widen(into: wide)
+                sgemm(transB: true, m: m, n: w.rows, k: w.cols, a: x, lda: w.cols, b: wide, ldb: w.cols,
+                      beta: accumulate ? 1 : 0, c: y, ldc: ld)
+            }
         }
     }
 
@@ -37,16 +38,12 @@ public enum BLAS {
     public static var threads: Int { Int(openblas_get_num_threads()) }
 }
 
-/// Per-thread scratch for widening half-precision weights before a GEMM.
+/// Scratch for widening half-precision weights before a GEMM: one buffer per call (several threads may run GEMMs at
+/// once — tests do, servers will — and malloc keeps freed blocks, so this costs no page faults after the first).
 enum WidenScratch {
-    nonisolated(unsafe) static var storage: FloatBuffer?
-
-    static func buffer(count: Int) -> UnsafeMutablePointer<Float> {
-        // GEMMs run on the engine thread only; one growing buffer suffices.
-        if let s = storage, s.count >= count { return s.pointer }
-        let s = FloatBuffer(count: count)
-        storage = s
-        return s.pointer
+    static func withBuffer<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        let b = FloatBuffer(uninitialized: count)
+        return withExtendedLifetime(b) { body(b.pointer) }
     }
 }
 
@@ -59,10 +56,11 @@ extension BLAS {
             sgemm(m: m, n: w.cols, k: w.rows, a: y, lda: w.rows, b: w.floatPointer, ldb: w.cols,
                   beta: accumulate ? 1 : 0, c: x, ldc: w.cols)
         case .bf16, .f16:
-            let wide = WidenScratch.buffer(count: w.rows * w.cols)
-            w.widen(into: wide)
-            sgemm(m: m, n: w.cols, k: w.rows, a: y, lda: w.rows, b: wide, ldb: w.cols,
-                  beta: accumulate ? 1 : 0, c: x, ldc: w.cols)
+            WidenScratch.withBuffer(count: w.rows * w.cols) { wide in
+                w.widen(into: wide)
+                sgemm(m: m, n: w.cols, k: w.rows, a: y, lda: w.rows, b: wide, ldb: w.cols,
+                      beta: accumulate ? 1 : 0, c: x, ldc: w.cols)
+            }
         }
     }
 }

@@ -30,7 +30,8 @@ public final class TokenDecoder: @unchecked Sendable {
     var activeMLPs: [GatedMLPWeights] = []
     var activeLoRA: [(LoRAModule, LoRAModule, LoRAModule)?] = []
     var qkvJob: ((Int) -> Void)!, oJob: ((Int) -> Void)!, gateUpJob: ((Int) -> Void)!, downJob: ((Int) -> Void)!
-    var headJob: ((Int) -> Void)!
+    var headJob: ((Int) -> Void)!, headsJob: ((Int) -> Void)!
+    var attentionEps: Float = 0, attentionScale: Float = 0, attentionGroup = 1
 
     public init(model: Qwen3MoEModel, pool: ThreadPool) {
         self.model = model
@@ -82,6 +83,25 @@ public final class TokenDecoder: @unchecked Sendable {
                            rows: GEMV.split(mlp.down.rows, part: i, of: t))
             }
         }
+        // Attention for one token, heads split over the parts: q-norm, RoPE, softmax(q·kᵀ/√d)·v per head.
+        headsJob = { [unowned self] i in
+            let kv = self.cache!, l = self.layer, a = self.model.layers[l].attention
+            let keys = kv.keys[l].pointer, values = kv.values[l].pointer
+            let context = self.position + 1, d = self.d
+            let scores = self.scores.pointer + i * context
+            let lo = self.nH * i / t, hi = self.nH * (i + 1) / t
+            for head in lo..<hi {
+                let qh = self.q.pointer + head * d
+                Kernels.rmsNorm(qh, a.qNorm.pointer, qh, d, eps: self.attentionEps)
+                self.model.rotary.apply(qh, pos: self.position)
+                let g = head / self.attentionGroup
+                for j in 0..<context { scores[j] = Kernels.dot(qh, keys + j * self.kvDim + g * d, d) * self.attentionScale }
+                Kernels.softmax(scores, context)
+                let out = self.att.pointer + head * d
+                out.update(repeating: 0, count: d)
+                for j in 0..<context { Kernels.axpy(scores[j], values + j * self.kvDim + g * d, out, d) }
+            }
+        }
         headJob = { [unowned self] i in
             GEMV.apply(self.model.lmHead, self.xn.pointer, self.logits.pointer, rows: GEMV.split(self.vocab, part: i, of: t))
         }
@@ -122,7 +142,8 @@ public final class TokenDecoder: @unchecked Sendable {
         cache = kv
         position = kv.length
         let context = position + 1
-        if scores.count < context { scores = FloatBuffer(count: max(context, scores.count * 2)) }
+        let parts = pool.threadCount
+        if scores.count < context * parts { scores = FloatBuffer(count: max(context * parts, scores.count * 2)) }
         if model.rotary.positions < context { model.rotary.reserve(context) }
         let eps = Float(model.config.rmsNormEps)
         let scale = 1 / Float(d).squareRoot()
@@ -146,17 +167,8 @@ public final class TokenDecoder: @unchecked Sendable {
                 Kernels.rmsNorm(kNew + head * d, a.kNorm.pointer, kNew + head * d, d, eps: eps)
                 model.rotary.apply(kNew + head * d, pos: position)
             }
-            for head in 0..<nH {
-                let qh = q.pointer + head * d
-                Kernels.rmsNorm(qh, a.qNorm.pointer, qh, d, eps: eps)
-                model.rotary.apply(qh, pos: position)
-                let g = head / group
-                for j in 0..<context { scores[j] = Kernels.dot(qh, keys + j * kvDim + g * d, d) * scale }
-                Kernels.softmax(scores.pointer, context)
-                let out = att.pointer + head * d
-                out.update(repeating: 0, count: d)
-                for j in 0..<context { Kernels.axpy(scores[j], values + j * kvDim + g * d, out, d) }
-            }
+            attentionEps = eps; attentionScale = scale; attentionGroup = group
+            run(headsJob, work: nH * context * d * 2)
             run(oJob, work: h * qDim)
             addLoRA(ll?.o, att.pointer, tmp.pointer)
             Kernels.add(x.pointer, tmp.pointer, x.pointer, h)
