@@ -22,6 +22,7 @@ public final class Qwen3MoEModel: @unchecked Sendable {
                 lmHead: WeightMatrix, precision: WeightPrecision) {
         self.config = config; self.embedding = embedding; self.layers = layers; self.finalNorm = finalNorm
         self.lmHead = lmHead; self.precision = precision
+        AllocatorTuning.keepFreedMemory()   // per-call activation and widening buffers then reuse heap memory
         rotary = RotaryTable(headDim: config.headDim, theta: config.ropeTheta)
         rotary.reserve(min(config.maxPositionEmbeddings, 1024))
     }
