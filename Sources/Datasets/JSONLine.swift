@@ -211,7 +211,7 @@ struct JSONLineParser {
                 }
                 out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
             default:
-                throw failure("expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX")
+                throw failure("expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uHHHH")
             }
             i += 1
             runStart = i

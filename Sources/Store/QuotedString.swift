@@ -1,5 +1,5 @@
 /// A double-quoted string literal valid both as JSON (RFC 8259) and as a TOML basic string: the escapes the two
-/// share, and `\uXXXX` for the other control characters (TOML also forbids a raw DEL).
+/// share, and `\uHHHH` for the other control characters (TOML also forbids a raw DEL).
 func quotedString(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {

@@ -9,7 +9,7 @@ public enum RunStatus: String, Codable, CaseIterable, Sendable, DatabaseValueCon
 public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord, UnixTimeRecord {
     public static let databaseTableName = "runs"
 
-    /// `KIND-YYYYMMDD-HHMM-XXXX` (UTC, four random hex digits), e.g. `sft-20261128-0551-a1b2`.
+    /// `KIND-YYYYMMDD-HHMM-hhhh` (UTC, four random hex digits), e.g. `sft-20261128-0551-a1b2`.
     public var id: String
     public var name: String
     /// "sft", "pretrain", "rl", …: an open set, so the store needs no change when a kind arrives.
@@ -81,7 +81,7 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
         self.errorMessage = errorMessage
     }
 
-    /// A fresh id `KIND-YYYYMMDD-HHMM-XXXX`; the workspace retries on the rare clash.
+    /// A fresh id `KIND-YYYYMMDD-HHMM-hhhh`; the workspace retries on the rare clash.
     public static func makeID(kind: String, date: Date = Date(),
                               suffix: UInt16 = UInt16.random(in: 0...UInt16.max)) -> String {
         var calendar = Calendar(identifier: .gregorian)

@@ -65,7 +65,7 @@ import Testing
         #expect(message(#"{"a":tru}"#) == "data.jsonl:1: invalid JSON at column 6: expected a value, got 't'")
         #expect(message(#"{"a":01}"#) == "data.jsonl:1: invalid JSON at column 7: expected ',' or '}', got '1'")
         #expect(message(#"{"a":"\x"}"#)
-            == #"data.jsonl:1: invalid JSON at column 8: expected one of \" \\ \/ \b \f \n \r \t \uXXXX, got 'x'"#)
+            == #"data.jsonl:1: invalid JSON at column 8: expected one of \" \\ \/ \b \f \n \r \t \uHHHH, got 'x'"#)
         #expect(message(#"{"a":"\ud83d"}"#)
             == #"data.jsonl:1: invalid JSON at column 7: expected a low surrogate \uDC00…\uDFFF after \uD83D"#)
         #expect(message("{\"a\":\"tab\there\"}") == "data.jsonl:1: invalid JSON at column 10: "
