@@ -72,6 +72,22 @@ struct TrainCLITests {
         for f in ["adapter_config.json", "adapter_model.safetensors", "optimizer.safetensors", "state.json"] {
             #expect(FileManager.default.fileExists(atPath: ckpt.appendingPathComponent(f).path), "\(f)")
         }
+        // export → PEFT dir; merge → full checkpoint: base+adapter and the merged model give the same logprobs.
+        let adapter = ws.appendingPathComponent("exported"), merged = ws.appendingPathComponent("merged")
+        let base = ws.appendingPathComponent("models/base").path
+        var r2 = try LatheBinary.run(["export", "--workspace", ws.path, "--run", run.id, "--out", adapter.path])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        r2 = try LatheBinary.run(["merge", "--model", base, "--adapter", adapter.path, "--out", merged.path])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        let ids = "5,17,200,3,99,41,7"
+        let withAdapter = try LatheBinary.json(try LatheBinary.run(["logprobs", "--model", base, "--adapter", adapter.path, "--ids", ids, "--json"]))
+        let fromMerged = try LatheBinary.json(try LatheBinary.run(["logprobs", "--model", merged.path, "--ids", ids, "--json"]))
+        let a = (withAdapter["sequences"] as! [[String: Any]])[0]["logprobs"] as! [Double]
+        let b = (fromMerged["sequences"] as! [[String: Any]])[0]["logprobs"] as! [Double]
+        let plain = try LatheBinary.json(try LatheBinary.run(["logprobs", "--model", base, "--ids", ids, "--json"]))
+        let c = (plain["sequences"] as! [[String: Any]])[0]["logprobs"] as! [Double]
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(zip(a, c).contains { abs($0 - $1) > 1e-4 }, "the trained adapter must change something")
     }
 
     @Test func badConfigOrDataStopsBeforeCompute() throws {
