@@ -53,8 +53,7 @@ struct PretrainCommand: ParsableCommand {
     struct State: Codable { var step: Int; var tokens: Int; var elapsed: Double }
 
     func run() throws {
-        let pool = Runtime.pool(threads: threads)
-        _ = pool
+        _ = Runtime.pool(threads: threads)   // sets OpenBLAS threads; the pool is joined at exit
         let outDir = URL(fileURLWithPath: out)
         let tok: Tokenizer
         do { tok = try Tokenizer(contentsOf: URL(fileURLWithPath: tokenizer)) } catch { throw LatheError("\(error)") }

@@ -103,7 +103,7 @@ final class SFTRun {
         let layout: BatchIterator.Layout = config.data.packing ? .packed(rowLength: config.data.maxLength) : .padded
         let lora = config.lora ?? RunConfig.LoRA()
         let loraConfig = LoRAConfig(rank: lora.rank, alpha: lora.alpha,
-                                    targets: lora.targets.map { LoRATarget(rawValue: $0.rawValue == "lm_head" ? "lm_head" : $0.rawValue)! },
+                                    targets: lora.targets.map { LoRATarget(rawValue: $0.rawValue)! },
                                     useRSLoRA: lora.rslora, dropout: lora.dropout, rankPattern: lora.rankPattern,
                                     alphaPattern: lora.alphaPattern)
         let adapter = try session.createAdapter(record.id, loraConfig, seed: UInt64(config.seed))

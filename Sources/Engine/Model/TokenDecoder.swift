@@ -30,7 +30,7 @@ public final class TokenDecoder: @unchecked Sendable {
     var activeMLPs: [GatedMLPWeights] = []
     var activeLoRA: [(LoRAModule, LoRAModule, LoRAModule)?] = []
     var qkvJob: ((Int) -> Void)!, oJob: ((Int) -> Void)!, gateUpJob: ((Int) -> Void)!, downJob: ((Int) -> Void)!
-    var headJob: ((Int) -> Void)!, headsJob: ((Int) -> Void)!
+    var lmHeadJob: ((Int) -> Void)!, attentionJob: ((Int) -> Void)!
     var attentionEps: Float = 0, attentionScale: Float = 0, attentionGroup = 1
 
     public init(model: Qwen3MoEModel, pool: ThreadPool) {
@@ -84,7 +84,7 @@ public final class TokenDecoder: @unchecked Sendable {
             }
         }
         // Attention for one token, heads split over the parts: q-norm, RoPE, softmax(q·kᵀ/√d)·v per head.
-        headsJob = { [unowned self] i in
+        attentionJob = { [unowned self] i in
             let kv = self.cache!, l = self.layer, a = self.model.layers[l].attention
             let keys = kv.keys[l].pointer, values = kv.values[l].pointer
             let context = self.position + 1, d = self.d
@@ -102,7 +102,7 @@ public final class TokenDecoder: @unchecked Sendable {
                 for j in 0..<context { Kernels.axpy(scores[j], values + j * self.kvDim + g * d, out, d) }
             }
         }
-        headJob = { [unowned self] i in
+        lmHeadJob = { [unowned self] i in
             GEMV.apply(self.model.lmHead, self.xn.pointer, self.logits.pointer, rows: GEMV.split(self.vocab, part: i, of: t))
         }
     }
@@ -168,7 +168,7 @@ public final class TokenDecoder: @unchecked Sendable {
                 model.rotary.apply(kNew + head * d, pos: position)
             }
             attentionEps = eps; attentionScale = scale; attentionGroup = group
-            run(headsJob, work: nH * context * d * 2)
+            run(attentionJob, work: nH * context * d * 2)
             run(oJob, work: h * qDim)
             addLoRA(ll?.o, att.pointer, tmp.pointer)
             Kernels.add(x.pointer, tmp.pointer, x.pointer, h)
@@ -205,7 +205,7 @@ public final class TokenDecoder: @unchecked Sendable {
             for k in 0..<activeMLPs.count { Kernels.axpy(chosenWeights[k], down.pointer + k * h, x.pointer, h) }
         }
         Kernels.rmsNorm(x.pointer, model.finalNorm.pointer, xn.pointer, h, eps: eps)
-        run(headJob, work: vocab * h)
+        run(lmHeadJob, work: vocab * h)
         addLoRA(lora?.lmHead, xn.pointer, logits.pointer)
         kv.length = position + 1
         cache = nil
