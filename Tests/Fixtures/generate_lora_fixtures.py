@@ -82,6 +82,7 @@ from peft import PeftModel
 from peft.utils import load_peft_weights, set_peft_model_state_dict
 from transformers import Qwen3MoeForCausalLM
 from transformers.models.qwen3_moe.modeling_qwen3_moe import Qwen3MoeExperts, Qwen3MoeSparseMoeBlock
+from fixture_common import check_versions, sparse_layers
 
 PINNED = {"torch": "2.15.0+cu132", "transformers": "5.23.0", "peft": "0.21.2", "safetensors": "0.8.0",
           "numpy": "2.4.6"}
@@ -123,9 +124,6 @@ PREFIX = "base_model.model."
 # model structure and key naming
 
 
-def sparse_layers(cfg) -> list[int]:
-    return [i for i in range(cfg.num_hidden_layers)
-            if i not in cfg.mlp_only_layers and cfg.num_experts > 0 and (i + 1) % cfg.decoder_sparse_step == 0]
 
 
 def lora_shapes(cfg, parts: set[str]) -> dict[str, tuple[int, int]]:
@@ -624,13 +622,8 @@ def main() -> int:
 
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
                 "safetensors": safetensors.__version__, "numpy": np.__version__}
-    print("versions:", versions, "python", sys.version.split()[0])
-    if versions != PINNED:
-        msg = f"library versions {versions} differ from the pinned {PINNED}"
-        if not args.allow_version_mismatch:
-            print("error:", msg, "(use --allow-version-mismatch to proceed)", file=sys.stderr)
-            return 2
-        print("warning:", msg)
+    if not check_versions(versions, PINNED, args.allow_version_mismatch):
+        return 2
 
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)

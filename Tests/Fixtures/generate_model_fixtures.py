@@ -76,6 +76,7 @@ import torch
 import transformers
 from transformers import Qwen3MoeConfig, Qwen3MoeForCausalLM
 from transformers.models.qwen3_moe.modeling_qwen3_moe import Qwen3MoeRMSNorm, Qwen3MoeTopKRouter
+from fixture_common import check_versions, sparse_layers
 
 PINNED = {"torch": "2.15.0+cu132", "transformers": "5.23.0", "safetensors": "0.8.0", "numpy": "2.4.6"}
 
@@ -189,13 +190,6 @@ def build_model(arch: dict, seed: int) -> Qwen3MoeForCausalLM:
     return model
 
 
-def sparse_layers(cfg) -> list[int]:
-    # Mirrors Qwen3MoeDecoderLayer.__init__ (asserted against the instantiated modules in check_structure).
-    return [
-        i
-        for i in range(cfg.num_hidden_layers)
-        if i not in cfg.mlp_only_layers and cfg.num_experts > 0 and (i + 1) % cfg.decoder_sparse_step == 0
-    ]
 
 
 def check_structure(model) -> None:
@@ -529,13 +523,8 @@ def main() -> int:
 
     versions = {"torch": torch.__version__, "transformers": transformers.__version__,
                 "safetensors": safetensors.__version__, "numpy": np.__version__}
-    print("versions:", versions, "python", sys.version.split()[0])
-    if versions != PINNED:
-        msg = f"library versions {versions} differ from the pinned {PINNED}"
-        if not args.allow_version_mismatch:
-            print("error:", msg, "(use --allow-version-mismatch to proceed)", file=sys.stderr)
-            return 2
-        print("warning:", msg)
+    if not check_versions(versions, PINNED, args.allow_version_mismatch):
+        return 2
 
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
