@@ -22,6 +22,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
         .target(name: "CSupport"),
+        .systemLibrary(name: "CNCurses"),
+        .target(name: "Terminal", dependencies: ["CNCurses"]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CSupport"], swiftSettings: kernelFlags),
         .target(name: "Tokenizer", swiftSettings: kernelFlags),
         .target(name: "Engine", dependencies: ["Tensor", "Tokenizer"], swiftSettings: kernelFlags),
@@ -29,15 +31,17 @@ let package = Package(
         .target(name: "Stats"),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
                                              .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Runs", dependencies: ["Engine", "Datasets", "Store", "Stats", "Tensor"]),
         .executableTarget(
             name: "lathe",
-            dependencies: ["Engine", "Datasets", "Store", "Stats", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Engine", "Datasets", "Store", "Stats", "Runs", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizer"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "CLITests", dependencies: ["Store"]),
     ],
     swiftLanguageModes: [.v5]

@@ -14,17 +14,20 @@ public struct SampleRecord: Codable, Equatable, Sendable, FetchableRecord, Mutab
     public var completion: String
     /// The sampling settings as a JSON object (temperature, top_p, seed, …).
     public var settingsJSON: String
+    /// The sampled tokens with their logprobs as JSON (`[{"text":…,"logprob":…}]`), when recorded.
+    public var tokensJSON: String?
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey, ColumnExpression {
         case id, step, kind, prompt, completion
         case runID = "run_id"
         case settingsJSON = "settings_json"
+        case tokensJSON = "tokens_json"
         case createdAt = "created_at"
     }
 
     public init(id: Int64? = nil, runID: String, step: Int, kind: String = "eval", prompt: String, completion: String,
-                settingsJSON: String = "{}", createdAt: Date = Date()) {
+                settingsJSON: String = "{}", tokensJSON: String? = nil, createdAt: Date = Date()) {
         self.id = id
         self.runID = runID
         self.step = step
@@ -32,6 +35,7 @@ public struct SampleRecord: Codable, Equatable, Sendable, FetchableRecord, Mutab
         self.prompt = prompt
         self.completion = completion
         self.settingsJSON = settingsJSON
+        self.tokensJSON = tokensJSON
         self.createdAt = createdAt
     }
 

@@ -5,6 +5,7 @@ enum WorkspaceSchema {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in try createVersion1(db) }
+        migrator.registerMigration("v2") { db in try createVersion2(db) }
         return migrator
     }()
 
@@ -81,6 +82,27 @@ enum WorkspaceSchema {
                 created_at REAL NOT NULL
             );
             CREATE INDEX eval_results_run_step ON eval_results(run_id, step);
+            """)
+    }
+
+    /// The workbench: per-token detail of samples, thumbs feedback on samples, and UI state (open pane, chart settings).
+    private static func createVersion2(_ db: Database) throws {
+        try db.execute(sql: """
+            -- JSON [{"text":…,"logprob":…},…]: the sampled tokens with their logprobs, for shading.
+            ALTER TABLE samples ADD COLUMN tokens_json TEXT;
+
+            CREATE TABLE feedback (
+                sample_id INTEGER PRIMARY KEY NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+                created_at REAL NOT NULL
+            );
+            CREATE INDEX feedback_run ON feedback(run_id);
+
+            CREATE TABLE ui_state (
+                key TEXT PRIMARY KEY NOT NULL,
+                value TEXT NOT NULL
+            ) WITHOUT ROWID;
             """)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Engine
+import Runs
 import Foundation
 import Tensor
 

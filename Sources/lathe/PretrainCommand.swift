@@ -84,7 +84,7 @@ struct PretrainCommand: ParsableCommand {
             stderrLine("[pretrain] resumed at step \(state.step)")
         }
         let metricsURL = outDir.appendingPathComponent("metrics.jsonl")
-        if !FileManager.default.fileExists(atPath: metricsURL.path) { FileManager.default.createFile(atPath: metricsURL.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: metricsURL.path) { _ = FileManager.default.createFile(atPath: metricsURL.path, contents: nil) }
         if resume {
             // Points logged after the saved state are recomputed: keep the file's lines up to the resumed step.
             let kept = (try? String(contentsOf: metricsURL, encoding: .utf8))?.split(separator: "\n").filter { line in

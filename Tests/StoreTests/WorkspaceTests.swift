@@ -4,7 +4,7 @@ import Testing
 @testable import Store
 
 @Suite struct WorkspaceSchemaTests {
-    @Test func firstOpenCreatesSchemaV1AndTheFolders() throws {
+    @Test func firstOpenCreatesTheSchemaAndTheFolders() throws {
         let folder = TemporaryFolder()
         defer { folder.remove() }
         let dir = folder.url.appendingPathComponent("workspaces/new")
@@ -20,7 +20,7 @@ import Testing
              try WorkspaceSchema.migrator.appliedMigrations(db),
              try String.fetchOne(db, sql: "PRAGMA journal_mode"))
         }
-        #expect(migrations == ["v1"])
+        #expect(migrations == ["v1", "v2"])
         #expect(journal == "wal")
         for table in ["runs", "metric_points", "samples", "checkpoints", "eval_results"] {
             #expect(tables.contains(table))
@@ -40,7 +40,7 @@ import Testing
         let again = try Workspace.open(folder.url, mode: .write)
         #expect(try again.run("sft-1") == makeRun("sft-1"))
         #expect(try again.metrics(run: "sft-1", name: "train/loss").map(\.value) == [2.5])
-        #expect(try again.read { db in try WorkspaceSchema.migrator.appliedMigrations(db) } == ["v1"])
+        #expect(try again.read { db in try WorkspaceSchema.migrator.appliedMigrations(db) } == ["v1", "v2"])
         try again.close()
     }
 

@@ -1,8 +1,8 @@
 import Foundation
 
-enum BuildInfo {
+public enum BuildInfo {
     /// Lathe's git commit, read at run time from the checkout the binary was built in (or "unknown").
-    static var commit: String {
+    public static var commit: String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["git", "-C", FileManager.default.currentDirectoryPath, "rev-parse", "--short=12", "HEAD"]
