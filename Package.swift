@@ -32,9 +32,10 @@ let package = Package(
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
                                              .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Runs", dependencies: ["Engine", "Datasets", "Store", "Stats", "Tensor"]),
+        .target(name: "Workbench", dependencies: ["Terminal", "Runs", "Engine", "Datasets", "Store", "Tensor", "Tokenizer"]),
         .executableTarget(
             name: "lathe",
-            dependencies: ["Engine", "Datasets", "Store", "Stats", "Runs", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Engine", "Datasets", "Store", "Stats", "Runs", "Terminal", "Workbench", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
@@ -42,6 +43,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Terminal", "Store"]),
         .testTarget(name: "CLITests", dependencies: ["Store"]),
     ],
     swiftLanguageModes: [.v5]

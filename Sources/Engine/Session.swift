@@ -50,8 +50,9 @@ public final class Session: @unchecked Sendable {
     public func removeAdapter(_ name: String) { adapters[name] = nil }
 
     /// Sampling from the base model (adapters off: the free reference policy).
-    public func sample(prompt: [Int], params: SamplingParams, count: Int = 1) throws -> [Completion] {
-        try generator.generate(prompt: prompt, params: params, count: count)
+    public func sample(prompt: [Int], params: SamplingParams, count: Int = 1,
+                       onToken: Generator.TokenCallback? = nil) throws -> [Completion] {
+        try generator.generate(prompt: prompt, params: params, count: count, onToken: onToken)
     }
 
     public func computeLogprobs(_ ids: [Int]) throws -> [Float] {

@@ -5,12 +5,13 @@ struct Lathe: ParsableCommand {
         commandName: "lathe",
         abstract: "A terminal workbench for LoRA experiments on Mixture-of-Experts language models.",
         discussion: """
-        Until the workbench lands, `lathe` runs the engine demo (`lathe demo`). Every verb takes --help.
+        `lathe` opens the workbench on workspaces/default (`lathe open DIR` on another); the other verbs run headless.
+        Every verb takes --help.
         """,
-        subcommands: [DemoCommand.self, TokenizeCommand.self, LogprobsCommand.self, SampleCommand.self, BenchCommand.self,
+        subcommands: [OpenCommand.self, DemoCommand.self, TokenizeCommand.self, LogprobsCommand.self, SampleCommand.self, BenchCommand.self,
                       PretrainCommand.self, TrainCommand.self, ExportCommand.self, MergeCommand.self, DataCommand.self,
                       TokenizerCommand.self],
-        defaultSubcommand: DemoCommand.self)
+        defaultSubcommand: OpenCommand.self)
 }
 
 struct DataCommand: ParsableCommand {
