@@ -136,3 +136,22 @@ public struct Painter {
         }
     }
 }
+
+extension Screen {
+    /// ASCII stand-ins for the glyphs the workbench draws, for terminals without UTF-8.
+    static let asciiFold: [Unicode.Scalar: Unicode.Scalar] = [
+        "…": ".", "·": "|", "—": "-", "–": "-", "◂": "<", "▸": ">", "▲": "+", "▼": "-", "✗": "x", "✓": "+", "●": "*",
+        "‖": "=", "■": "#", "□": ".", "×": "x", "←": "<", "→": ">", "↑": "^", "↓": "v", "─": "-", "│": "|", "╭": "+",
+        "╮": "+", "╰": "+", "╯": "+", "┤": "+", "┬": "+", "└": "+", "−": "-", "█": "#", "░": ".", "▒": ":", "▓": "#",
+    ]
+
+    /// Replaces every non-ASCII cell by its stand-in (`?` when it has none); wide characters become two `?`.
+    public func foldToASCII() {
+        for i in cells.indices where cells[i].scalar.value > 0x7E || cells[i].continuation {
+            if cells[i].continuation { cells[i].scalar = "?"; cells[i].continuation = false; continue }
+            let s = cells[i].scalar
+            if s.value >= 0x2800 && s.value <= 0x28FF { cells[i].scalar = s.value == 0x2800 ? " " : "*"; continue }
+            cells[i].scalar = Self.asciiFold[s] ?? "?"
+        }
+    }
+}

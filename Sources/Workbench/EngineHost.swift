@@ -237,10 +237,12 @@ public final class EngineHost: @unchecked Sendable {
         var pieces = Array(repeating: [(String, Float)](), count: r.count)
         let onToken: Generator.TokenCallback = { [self] i, id, lp in
             sampled[i].append(id)
-            let text = tokenizer.decode(sampled[i], skipSpecialTokens: true)
-            let piece = text.hasPrefix(texts[i]) ? String(text.dropFirst(texts[i].count))
-                                                 : tokenizer.decode([id], skipSpecialTokens: true)
-            texts[i] = text
+            // A token can end inside a UTF-8 sequence: hold back trailing U+FFFD until the next token completes it.
+            var stable = tokenizer.decode(sampled[i], skipSpecialTokens: true)
+            while stable.unicodeScalars.last == "\u{FFFD}" { stable.unicodeScalars.removeLast() }
+            let shared = stable.commonPrefix(with: texts[i]).count
+            let piece = String(stable.dropFirst(shared))
+            texts[i] = stable
             pieces[i].append((piece, lp))
             emit(.token(request: r.id, sample: i, text: piece, logprob: lp))
             lock.lock(); defer { lock.unlock() }

@@ -122,11 +122,12 @@ extension Workbench {
     }
 
     private func drawConfirmQuit(_ p: Painter) {
-        let box = centeredBox(p, width: 60, height: 5)
+        let box = centeredBox(p, width: 60, height: 6)
         box.box(theme.style(.warn_fg, bg: .main_bg), title: "Quit?", titleStyle: theme.style(.warn_fg, bg: .main_bg, bold: true),
                 unicode: unicode)
         box.text(2, 1, truncated("\(liveRunID ?? "a run") is live.", to: box.width - 4), theme.style(.main_fg, bg: .main_bg))
-        box.text(2, 2, "y: checkpoint it, stop it (resumable) and quit · any key: stay", theme.style(.hi_fg, bg: .main_bg))
+        box.text(2, 2, truncated("y  checkpoint it, stop it (resumable) and quit", to: box.width - 4), theme.style(.hi_fg, bg: .main_bg))
+        box.text(2, 3, truncated("any other key  keep working", to: box.width - 4), theme.style(.hi_fg, bg: .main_bg))
     }
 
     func clock(_ seconds: Double) -> String {

@@ -126,6 +126,7 @@ public final class Workbench {
             screen.resize(width: driver.width, height: driver.height)
         }
         draw()
+        if !driver.capabilities.unicode { screen.foldToASCII() }
         driver.present(screen)
         dirty = false
         lastFrame = Date()

@@ -155,9 +155,9 @@ final class ConfigPane: Pane {
     }
 
     func start(_ app: Workbench) {
-        guard let host = app.host else { app.say("read-only workspace: runs start in the process that owns it", error: true); return }
         guard let form else { app.say(formError ?? "no config in the form", error: true); return }
         guard form.isValid else { app.say("cannot start: " + (form.firstError ?? "invalid config"), error: true); return }
+        guard let host = app.host else { app.say("read-only workspace: runs start in the process that owns it", error: true); return }
         guard app.liveRunID == nil else { app.say("\(app.liveRunID!) is live: stop it (x) before starting another", error: true); return }
         if !form.edited, form.origin.hasPrefix("configs/"),
            let text = try? String(contentsOf: presets[presetIndex], encoding: .utf8) {
@@ -206,7 +206,7 @@ final class ConfigPane: Pane {
 
     func draw(_ p: Painter, _ app: Workbench) {
         let t = app.theme
-        let leftWidth = min(40, max(30, p.width / 3))
+        let leftWidth = min(40, max(34, p.width / 3))
         let (left, right) = p.rect.splitLeft(leftWidth)
         let (runsRect, ckRect) = left.splitTop(max(6, left.height * 3 / 5))
         drawRuns(Painter(p.screen, runsRect), app)
@@ -240,7 +240,7 @@ final class ConfigPane: Pane {
             var style = t.style(live ? .ok_fg : (run.status == .failed ? .error_fg : .main_fg), bg: .main_bg)
             if selected { style = t.style(.selected_fg, bg: .selected_bg, bold: focus == .runs && i == runIndex) }
             inner.text(0, row, String(repeating: " ", count: inner.width), style)
-            let tail = "\(status) \(step)/\(total)"
+            let tail = (inner.width >= 40 ? "\(status) " : "") + "\(step)/\(total)"
             inner.text(0, row, "\(icon) " + truncated(run.id, to: inner.width - displayWidth(tail) - 3), style)
             inner.text(inner.width - displayWidth(tail), row, tail, style)
         }
@@ -284,8 +284,8 @@ final class ConfigPane: Pane {
             inner.text(0, 0, formError ?? "no config: add a *.toml to configs/", t.style(.error_fg, bg: .main_bg))
             return
         }
-        let labelWidth = 24
-        let valueWidth = max(10, min(36, inner.width - labelWidth - 12))
+        let labelWidth = 23
+        let valueWidth = max(10, inner.width - labelWidth)
         let hintRows = 3
         let rows = max(1, inner.height - hintRows)
         let top = max(0, fieldIndex - rows + 1)
@@ -303,19 +303,21 @@ final class ConfigPane: Pane {
                 case .choice, .flag: value = (app.unicode ? "◂ " : "< ") + value + (app.unicode ? " ▸" : " >")
                 default: break
                 }
-                inner.text(labelWidth, row, String(repeating: " ", count: valueWidth), valueStyle)
-                inner.text(labelWidth, row, truncated(value, to: valueWidth), valueStyle)
-            }
-            if let error {
-                let x = labelWidth + valueWidth + 1
-                inner.text(x, row, (app.unicode ? "✗ " : "x ") + truncated(error, to: inner.width - x - 2), t.style(.error_fg, bg: .main_bg))
+                // The value takes what it needs; an error follows it on the same line.
+                let shown = truncated(value, to: error == nil ? valueWidth : max(8, valueWidth / 2))
+                let end = inner.text(labelWidth, row, shown, valueStyle)
+                if let error {
+                    inner.text(end + 1, row, (app.unicode ? "✗ " : "x ") + truncated(error, to: inner.width - end - 3),
+                               t.style(.error_fg, bg: .main_bg))
+                }
             }
         }
         let hintY = inner.height - hintRows + 1
         if let e = form.generalError { inner.text(0, hintY - 1, truncated(e, to: inner.width), t.style(.error_fg, bg: .main_bg)) }
         let dot = app.unicode ? " · " : " | "
-        inner.text(0, hintY, ["s start", "p pause/resume", "x stop", "f fork", "P preset"].joined(separator: dot), t.style(.hi_fg, bg: .main_bg))
-        inner.text(0, hintY + 1, ["Enter edit/cycle", "Esc cancel", "h/l runs·checkpoints·form", "? all keys"].joined(separator: dot),
+        inner.text(0, hintY, truncated(["s start", "p pause/resume", "x stop", "f fork", "P preset"].joined(separator: dot), to: inner.width),
+                   t.style(.hi_fg, bg: .main_bg))
+        inner.text(0, hintY + 1, truncated(["Enter edit", "h/l focus", "? keys"].joined(separator: dot), to: inner.width),
                    t.style(.inactive_fg, bg: .main_bg))
     }
 }

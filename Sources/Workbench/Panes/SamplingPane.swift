@@ -109,6 +109,7 @@ final class SamplingPane: Pane {
         case .sampleFinished(let request, let sample, let record, let stopReason):
             update(request, sample, base: record.map { $0.kind == "probe-base" }) {
                 $0.done = true; $0.id = record?.id; $0.stopReason = stopReason
+                if let record { $0.step = record.step }
             }
             finishIfDone(request)
         case .requestFailed(let request, let error):
