@@ -60,5 +60,6 @@ extension InterruptFlag {
         signal(SIGINT) { _ in InterruptFlag.raised = 1 }
         signal(SIGTERM) { _ in InterruptFlag.raised = 1 }
         signal(SIGHUP) { _ in InterruptFlag.raised = 1 }
+        unblock([SIGINT, SIGTERM, SIGHUP])
     }
 }

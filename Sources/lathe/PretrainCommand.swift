@@ -160,6 +160,16 @@ final class InterruptFlag: @unchecked Sendable {
     static func install() -> InterruptFlag {
         signal(SIGINT) { _ in InterruptFlag.raised = 1 }
         signal(SIGTERM) { _ in InterruptFlag.raised = 1 }
+        unblock([SIGINT, SIGTERM])
         return InterruptFlag()
+    }
+
+    /// A parent may start us with signals blocked (Foundation's Process does, and tmux passes it on): unblock the
+    /// ones we handle, or they would stay pending forever.
+    static func unblock(_ signals: [Int32]) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }

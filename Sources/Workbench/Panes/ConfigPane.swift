@@ -228,8 +228,13 @@ final class ConfigPane: Pane {
             inner.text(1, 0, filter.isEmpty ? "no runs yet: s starts one" : "no run matches /\(filter)", t.style(.inactive_fg, bg: .main_bg))
             return
         }
-        let top = max(0, runIndex - inner.height + 1)
-        for (row, run) in visibleRuns.dropFirst(top).prefix(inner.height).enumerated() {
+        // The last row describes the selected run; the rows above list them all.
+        let listHeight = max(1, inner.height - 2)
+        if let run = app.selectedRun {
+            inner.text(0, inner.height - 1, truncated(describe(run, app), to: inner.width), t.style(.hi_fg, bg: .main_bg))
+        }
+        let top = max(0, runIndex - listHeight + 1)
+        for (row, run) in visibleRuns.dropFirst(top).prefix(listHeight).enumerated() {
             let i = top + row
             let selected = run.id == app.selectedRunID
             let live = run.id == app.liveRunID
@@ -243,6 +248,17 @@ final class ConfigPane: Pane {
             let tail = (inner.width >= 40 ? "\(status) " : "") + "\(step)/\(total)"
             inner.text(0, row, "\(icon) " + truncated(run.id, to: inner.width - displayWidth(tail) - 3), style)
             inner.text(inner.width - displayWidth(tail), row, tail, style)
+        }
+    }
+
+    private func describe(_ run: RunRecord, _ app: Workbench) -> String {
+        if run.id == app.liveRunID { return app.livePaused ? "paused in memory · p resumes" : "running · p pauses, x stops" }
+        switch run.status {
+        case .interrupted: return "interrupted at step \(run.lastStep) · p resumes"
+        case .paused: return "stopped at step \(run.lastStep) · p resumes"
+        case .failed: return "failed: " + (run.errorMessage ?? "?")
+        case .completed: return "completed \(run.lastStep) steps · f forks"
+        case .created, .running: return run.status.rawValue
         }
     }
 

@@ -1,0 +1,116 @@
+import Foundation
+import Store
+import Testing
+
+/// The workbench as people use it, through tmux, on a copy of the shipped default workspace: start a run, watch the
+/// curve move, sample mid-run, rate, quit, reopen and find it all again; and a SIGKILL mid-run that reopens and resumes.
+@Suite(.serialized, .enabled(if: TmuxSession.available, "needs tmux"))
+struct WorkbenchEndToEndTests {
+    static let repo: URL = LatheBinary.fixtures.deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A temp copy of workspaces/default (base model, datasets) with a shorter preset that sorts first.
+    func copyDefaultWorkspace(steps: Int) throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-e2e-\(UUID().uuidString.prefix(8))")
+        let ws = root.appendingPathComponent("default")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let source = Self.repo.appendingPathComponent("workspaces/default")
+        try FileManager.default.createDirectory(at: ws, withIntermediateDirectories: true)
+        for item in ["models", "datasets", "configs"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(item), to: ws.appendingPathComponent(item))
+        }
+        let example = try String(contentsOf: ws.appendingPathComponent("configs/example-sft.toml"), encoding: .utf8)
+        let short = example.replacingOccurrences(of: "steps = 150", with: "steps = \(steps)")
+            .replacingOccurrences(of: "name = \"ahoy-format\"", with: "name = \"e2e\"")
+            .replacingOccurrences(of: "every = 50", with: "every = 10")
+            .replacingOccurrences(of: "batch_size = 8", with: "batch_size = 4")
+            .replacingOccurrences(of: "warmup_steps = 10", with: "warmup_steps = 2")
+        try Data(short.utf8).write(to: ws.appendingPathComponent("configs/a-e2e.toml"))
+        return ws
+    }
+
+    func open(_ ws: URL) throws -> TmuxSession {
+        try TmuxSession(command: [LatheBinary.url.path, "open", ws.path, "--threads", "2"])
+    }
+
+    @Test func startWatchSampleRateQuitAndReopen() throws {
+        let ws = try copyDefaultWorkspace(steps: 3000)
+        defer { try? FileManager.default.removeItem(at: ws.deletingLastPathComponent()) }
+        var t = try open(ws)
+        defer { t.kill() }
+        try t.wait(for: "Config: e2e — configs/a-e2e.toml")
+        try t.send("s")
+        try t.wait("the run to go live") { $0.contains("● sft-") }
+        try t.send("2")
+        // The cursor read-out under the chart: "RUN step N: value (ema value)".
+        let readout = { (s: String) in s.split(separator: "\n").first { $0.contains("(ema") }.map(String.init)?.number(after: " step ") ?? 0 }
+        let first = try t.wait("a curve read-out") { readout($0) > 0 }
+        let step0 = readout(first)
+        try t.wait("the curve to move past step \(step0)") { readout($0) > step0 }
+
+        try t.send("3")
+        try t.wait(for: "live, step")
+        try t.send("g")
+        let sampled = try t.wait("a sample from the live adapter") { s in
+            s.contains("● sft-") && s.split(separator: "\n").contains { $0.contains("│step ") && $0.contains("seed 1 #0") }
+                && !s.contains("sampling…")
+        }
+        #expect(sampled.contains("● sft-"), "the run was still live while sampling")
+        try t.send("u")
+        try t.wait(for: "thumbs up stored")
+        try t.send("q")
+        try t.wait(for: "Quit?")
+        try t.send("y")
+        try t.wait("the process to exit", timeout: 30) { _ in t.isDead }
+        t.kill()
+
+        // The store has what the screen showed: a paused run with a checkpoint, its curve, the rated sample.
+        let store = try Workspace.open(ws, mode: .readOnly)
+        let run = try #require(try store.runs().first)
+        #expect(run.status == .paused)
+        let losses = try store.metrics(run: run.id, name: "train/loss")
+        #expect(losses.map(\.step) == Array(1...losses.count), "no gap in the curve")
+        #expect(try store.latestCheckpoint(run: run.id)?.step == run.lastStep)
+        let probe = try #require(try store.samples(run: run.id, kind: "probe").first)
+        #expect(probe.step > 0 && probe.step < 3000)
+        #expect(try store.feedback(run: run.id) == [probe.id!: 1])
+        try store.close()
+
+        t = try open(ws)
+        let reopened = try t.wait(for: "▲ up")
+        #expect(reopened.contains("Adapter — \(run.id)"), "reopens on the sampling pane with the rated sample")
+        try t.send("2")
+        let curve = try t.wait("the saved curve") { readout($0) == losses.count }
+        #expect(curve.contains("■ \(run.id)"))
+        try t.send("q")
+        try t.wait("exit", timeout: 30) { _ in t.isDead }
+    }
+
+    @Test func sigkillMidRunReopensAndResumes() throws {
+        let ws = try copyDefaultWorkspace(steps: 60)
+        defer { try? FileManager.default.removeItem(at: ws.deletingLastPathComponent()) }
+        var t = try open(ws)
+        defer { t.kill() }
+        try t.wait(for: "Config: e2e")
+        try t.send("s")
+        try t.wait("step 25") { ($0.number(after: "step ") ?? 0) >= 25 && $0.contains("● sft-") }
+        kill(try t.pid(), SIGKILL)
+        try t.wait("the process to die", timeout: 10) { _ in t.isDead }
+        t.kill()
+
+        t = try open(ws)
+        let screen = try t.wait(for: "! sft-")
+        #expect(screen.contains("interrupted at step"), "the killed run shows as interrupted")
+        try t.send("h", "h", "p")
+        try t.wait(for: "resuming")
+        try t.wait("the resumed run to finish", timeout: 120) { $0.contains("completed") && !$0.contains("● sft-") }
+        try t.send("q")
+        try t.wait("exit", timeout: 30) { _ in t.isDead }
+        t.kill()
+
+        let store = try Workspace.open(ws, mode: .readOnly)
+        let run = try #require(try store.runs().first)
+        #expect(run.status == .completed)
+        #expect(try store.metrics(run: run.id, name: "train/loss").map(\.step) == Array(1...60), "continuous curve after resume")
+        try store.close()
+    }
+}
