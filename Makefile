@@ -1,6 +1,7 @@
 # Lathe: the two commands of the README are `make run` and `make test`; both install what is missing first.
 SHELL := /bin/bash
-SYSTEM_PACKAGES := libncursesw5-dev libopenblas-dev libsqlite3-dev zlib1g-dev pkg-config
+# tmux drives the workbench's end-to-end tests.
+SYSTEM_PACKAGES := libncursesw5-dev libopenblas-dev libsqlite3-dev zlib1g-dev pkg-config tmux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN := .build/release/lathe
 
@@ -44,9 +45,9 @@ HF_PY := /tmp/hf-live/venv/bin/python
 PEERS := ../shared/peers
 BASE_DIR := workspaces/default/models/lathe-base
 
-.PHONY: reproduce reproduce-example-sft reproduce-fixtures reproduce-base-model reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train
+.PHONY: reproduce reproduce-example-sft reproduce-fixtures reproduce-base-model reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train reproduce-bench-tui reproduce-bench-workspace
 
-reproduce: reproduce-base-model reproduce-example-sft reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train
+reproduce: reproduce-base-model reproduce-example-sft reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train reproduce-bench-tui reproduce-bench-workspace
 
 # transformers/PEFT/tokenizers fixtures (needs the peers' venv: ../shared/peers/hf-live setup).
 reproduce-fixtures:
@@ -83,6 +84,13 @@ reproduce-bench-generate: build
 
 reproduce-bench-train: build
 	python3 scripts/compare_train.py --rounds 3 > docs/results/bench-train.json
+
+# Workbench key -> redrawn-frame latency while the example run trains on both cores (3 seeds), and workspace reload.
+reproduce-bench-tui: build
+	for s in 1 2 3; do $(RELEASE_BIN) bench tui --keys 400 --seed $$s --json; done > docs/results/bench-tui.jsonl
+
+reproduce-bench-workspace: build
+	$(RELEASE_BIN) bench workspace --json > docs/results/bench-workspace.json
 
 # The example SFT run of the default workspace, on a scratch copy: samples of the eval prompts before and after.
 reproduce-example-sft: build

@@ -35,7 +35,7 @@ public final class Workbench {
     // Runs and the live one, as the store and events tell them.
     var runs: [RunRecord] = []
     var selectedRunID: String?
-    var liveRunID: String?
+    public internal(set) var liveRunID: String?
     var livePaused = false
     var lastReport: StepReport?
     var recentStepSeconds: [Double] = []
@@ -340,7 +340,7 @@ public final class Workbench {
     }
 
     /// Saves UI state and stops the live run with a checkpoint.
-    func finish() {
+    public func finish() {
         saveStateIfChanged()
         host?.shutdown()
     }
@@ -352,4 +352,7 @@ public final class Workbench {
     public var externalQuit: () -> Bool = { false }
 
     public var frameText: String { screen.text() }
+
+    /// The live run's last completed step (0 before the first).
+    public var lastStep: Int { lastReport?.step ?? 0 }
 }

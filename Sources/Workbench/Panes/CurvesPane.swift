@@ -230,7 +230,8 @@ final class CurvesPane: Pane {
         } else {
             var x = 1
             for r in readouts {
-                let text = "\(shortID(r.label)) \(xAxis == .step ? "step" : "t") \(xLabelFormatter()(r.x)): \(format(r.y))"
+                let at = xAxis == .step ? "step \(Int(r.x.rounded()))" : "t " + xLabelFormatter()(r.x)
+                let text = "\(shortID(r.label)) \(at): \(format(r.y))"
                     + (smoothing > 0 ? " (ema \(format(r.smoothed)))" : "") + "   "
                 x = fp.text(x, 0, text, Style(fg: r.color, bg: t[.main_bg]))
             }
