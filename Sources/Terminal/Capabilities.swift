@@ -6,8 +6,8 @@ public struct Capabilities: Hashable, Sendable {
 
     public init(colors: ColorDepth, unicode: Bool) { self.colors = colors; self.unicode = unicode }
 
-    /// From the environment: `NO_COLOR` (any value) turns colours off; `COLORTERM=truecolor|24bit` asks for
-    /// 24-bit colour when the terminal has it; the locale decides UTF-8. `terminalColors` is terminfo's count.
+    /// From terminfo's colour count (`terminalColors`: 24-bit only for direct-colour entries such as xterm-direct),
+    /// `NO_COLOR` (any non-empty value turns colours off) and the locale's codeset (UTF-8 or ASCII stand-ins).
     public static func detect(environment: [String: String], terminalColors: Int, codeset: String) -> Capabilities {
         var depth: ColorDepth
         switch terminalColors {

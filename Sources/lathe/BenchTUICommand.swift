@@ -4,6 +4,7 @@ import Foundation
 import Runs
 import Stats
 import Store
+import Tensor
 import Terminal
 import Workbench
 
@@ -84,7 +85,8 @@ struct BenchTUICommand: ParsableCommand {
         let result = Result(keys: ms.count, threads: threads, size: size, seed: seed, p50_ms: q(0.5), p90_ms: q(0.9), p99_ms: q(0.99),
                             max_ms: ms.last!, mean_ms: ms.reduce(0, +) / Double(ms.count), frames: driver.frames,
                             bytes_written: driver.bytesWritten, training_steps_during: stepsDuring,
-                            training_throughout: trainingThroughout, target_p99_ms: 50)
+                            training_throughout: trainingThroughout, target_p99_ms: 50,
+                            machine: MachineProbe.measure(pool: Runtime.pool(threads: threads)), lathe_commit: BuildInfo.commit)
         if json { try printJSON(result) } else {
             print(String(format: "%d keys while training on %d threads: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 50 ms)",
                          result.keys, threads, result.p50_ms, result.p90_ms, result.p99_ms, result.max_ms))
@@ -95,6 +97,8 @@ struct BenchTUICommand: ParsableCommand {
         var keys: Int, threads: Int, size: String, seed: UInt64
         var p50_ms: Double, p90_ms: Double, p99_ms: Double, max_ms: Double, mean_ms: Double
         var frames: Int, bytes_written: Int, training_steps_during: Int, training_throughout: Bool, target_p99_ms: Double
+        var machine: MachineProbe.Figures
+        var lathe_commit: String
     }
 }
 

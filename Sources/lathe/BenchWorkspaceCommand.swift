@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Runs
 import Store
+import Tensor
 import Terminal
 import Workbench
 
@@ -83,7 +84,8 @@ struct BenchWorkspaceCommand: ParsableCommand {
         let result = Result(points: counts.points, samples: counts.samples, ratings: counts.ratings, reps: reps,
                             build_s: buildSeconds, open_s: median(open), read_all_s: median(read),
                             reload_s: median(open) + median(read), workbench_first_frame_s: median(firstFrame),
-                            target_s: 1.0)
+                            target_s: 1.0, machine: MachineProbe.measure(pool: Runtime.pool(threads: Runtime.defaultThreads)),
+                            lathe_commit: BuildInfo.commit)
         if json { try printJSON(result) } else {
             print(String(format: "%d points + %d samples: open %.3f s, read back %.3f s, workbench first frame %.3f s (target < 1 s; median of %d)",
                          result.points, result.samples, result.open_s, result.read_all_s, result.workbench_first_frame_s, reps))
@@ -93,5 +95,7 @@ struct BenchWorkspaceCommand: ParsableCommand {
     struct Result: Encodable {
         var points: Int, samples: Int, ratings: Int, reps: Int
         var build_s: Double, open_s: Double, read_all_s: Double, reload_s: Double, workbench_first_frame_s: Double, target_s: Double
+        var machine: MachineProbe.Figures
+        var lathe_commit: String
     }
 }

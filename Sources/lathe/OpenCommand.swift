@@ -18,6 +18,10 @@ struct OpenCommand: ParsableCommand {
     @Option(help: "Engine threads (default: all cores).") var threads: Int?
 
     func run() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: workspace, isDirectory: &isFolder), isFolder.boolValue else {
+            throw LatheError("\(workspace): no such workspace folder (mkdir it first to start an empty workspace)")
+        }
         let driver: CursesDriver
         do { driver = try CursesDriver() } catch let e as TerminalError { throw LatheError(e.description) }
         InterruptFlag.installForWorkbench()

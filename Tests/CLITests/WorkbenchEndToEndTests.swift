@@ -113,4 +113,25 @@ struct WorkbenchEndToEndTests {
         #expect(try store.metrics(run: run.id, name: "train/loss").map(\.step) == Array(1...60), "continuous curve after resume")
         try store.close()
     }
+
+    @Test func withoutATerminalOrWithAnUnknownTERMItSaysSoInOneLine() throws {
+        let missing = try LatheBinary.run(["open", "/tmp/lathe-no-such-workspace"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "lathe: /tmp/lathe-no-such-workspace: no such workspace folder (mkdir it first to start an empty workspace)\n")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/lathe-no-such-workspace"))
+
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-e2e-empty-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let piped = try LatheBinary.run(["open", empty.path])
+        #expect(piped.status == 1)
+        #expect(piped.stderr == "lathe: the workbench needs a terminal (stdin/stdout is not a tty); the headless verbs (`lathe --help`) work without one\n")
+
+        let t = try TmuxSession(command: ["/usr/bin/env", "TERM=no-such-terminal", LatheBinary.url.path, "open", empty.path])
+        defer { t.kill() }
+        let screen = try t.wait("the error") { $0.contains("lathe: TERM=") }
+        #expect(screen.contains("lathe: TERM=no-such-terminal: unknown terminal type (no terminfo entry); try TERM=xterm-256color"))
+        #expect(!FileManager.default.fileExists(atPath: empty.appendingPathComponent("workspace.sqlite").path),
+                "nothing was created before the error")
+    }
 }

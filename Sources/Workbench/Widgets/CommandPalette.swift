@@ -54,6 +54,10 @@ enum CommandPalette {
             } catch { app.say("save-as: \(error)", error: true) }
         case "open":
             guard let dir = args.first else { app.say("open: give a workspace folder", error: true); return }
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isFolder), isFolder.boolValue else {
+                app.say("open: \(dir): no such workspace folder", error: true); return
+            }
             app.restartWith = ["open", dir]
             app.perform(.quit)
         case "theme":
