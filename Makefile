@@ -29,7 +29,7 @@ run: build
 test: deps
 	swift build --build-tests
 	swift test --skip-build 2>&1 | tee .build/test-output.txt; status=$${PIPESTATUS[0]}; \
-	failed=$$(grep -cE "^✘ Test .* failed" .build/test-output.txt); \
+	failed=$$(grep -E "^✘ Test .* failed" .build/test-output.txt | grep -vc "^✘ Test run with"); \
 	total=$$(grep -oE "Test run with [0-9]+ tests" .build/test-output.txt | grep -oE "[0-9]+" | tail -n 1); \
 	echo; echo "$$(( $${total:-0} - failed )) passed, $$failed failed"; exit $$status
 

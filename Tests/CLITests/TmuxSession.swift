@@ -9,10 +9,12 @@ final class TmuxSession {
     init(width: Int = 120, height: Int = 40, command: [String]) throws {
         socket = "lathetest-\(UUID().uuidString.prefix(8))"
         let shellCommand = "exec " + command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        // The server this starts inherits the client's stdout: give it /dev/null, not a pipe we would wait on forever.
-        try tmux(["-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)",
+        // remain-on-exit comes from the config, so a process that exits at once still leaves its screen to read.
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(socket).conf")
+        try Data("set -g remain-on-exit on\n".utf8).write(to: config)
+        defer { try? FileManager.default.removeItem(at: config) }
+        try tmux(["-f", config.path, "new-session", "-d", "-x", "\(width)", "-y", "\(height)",
                   "-e", "LANG=C.UTF-8", "-e", "TERM=xterm-256color", shellCommand], captureOutput: false)
-        try tmux(["set-option", "-g", "remain-on-exit", "on"])
     }
 
     /// Runs tmux through popen (a shell reaps it; Foundation's Process hung waiting on the client that daemonises the

@@ -127,7 +127,8 @@ struct WorkbenchEndToEndTests {
         #expect(piped.status == 1)
         #expect(piped.stderr == "lathe: the workbench needs a terminal (stdin/stdout is not a tty); the headless verbs (`lathe --help`) work without one\n")
 
-        let t = try TmuxSession(command: ["/usr/bin/env", "TERM=no-such-terminal", LatheBinary.url.path, "open", empty.path])
+        // The shell keeps the terminal open after lathe exits: tmux can drop the output of a pane that dies at once.
+        let t = try TmuxSession(command: ["/bin/sh", "-c", "TERM=no-such-terminal '\(LatheBinary.url.path)' open '\(empty.path)'; sleep 60"])
         defer { t.kill() }
         let screen = try t.wait("the error") { $0.contains("lathe: TERM=") }
         #expect(screen.contains("lathe: TERM=no-such-terminal: unknown terminal type (no terminfo entry); try TERM=xterm-256color"))
