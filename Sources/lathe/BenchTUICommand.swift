@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Engine
 import Foundation
 import Runs
@@ -56,9 +57,9 @@ struct BenchTUICommand: ParsableCommand {
         let flag = Flag()
         let sender = Thread {
             while !flag.started { Thread.sleep(forTimeInterval: 0.01) }
-            var rng = SplitMix(seed: seed)
+            var rng = SplitMix64(seed: seed)
             for i in 0..<keys {
-                Thread.sleep(forTimeInterval: 0.03 + 0.06 * rng.nextUnit())
+                Thread.sleep(forTimeInterval: 0.03 + 0.06 * Double(rng.next() >> 11) * 0x1.0p-53)
                 driver.inject(script[i % script.count])
             }
             Thread.sleep(forTimeInterval: 0.2)
@@ -100,18 +101,4 @@ struct BenchTUICommand: ParsableCommand {
         var machine: MachineProbe.Figures
         var lathe_commit: String
     }
-}
-
-/// A small seeded generator for the key timings (reproducible runs).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

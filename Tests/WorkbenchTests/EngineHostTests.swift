@@ -113,4 +113,24 @@ import Testing
         let steps = events.compactMap { e -> Int? in if case .step(_, let r) = e { return r.step }; return nil }
         #expect(steps == Array(1...30))
     }
+
+    @Test func forkStartsANewRunFromACheckpointWithAnEditedConfig() throws {
+        let (ws, dir, config) = try makeWorkspace(steps: 10)
+        defer { try? ws.close(); try? FileManager.default.removeItem(at: dir) }
+        let host = EngineHost(workspace: ws, threads: 1)
+        host.start(configText: config, source: "test")
+        var events: [WorkbenchEvent] = []
+        drain(host, &events) { $0.contains { if case .runEnded = $0 { return true }; return false } }
+        let parent = try #require(try ws.runs().first)
+        #expect(try ws.checkpoints(run: parent.id).map(\.step) == [5, 10])
+        host.fork(runID: parent.id, checkpoint: "step-000005", configText: config.replacingOccurrences(of: "lr = 5e-3", with: "lr = 1e-3"))
+        events = []
+        drain(host, &events) { $0.contains { if case .runEnded = $0 { return true }; return false } }
+        host.shutdown()
+        let child = try #require(try ws.runs().first { $0.id != parent.id })
+        #expect(child.parentRunID == parent.id && child.parentCheckpoint == "step-000005")
+        #expect(child.status == .completed && child.configTOML.contains("lr = 1e-3"))
+        #expect(try ws.metrics(run: child.id, name: "train/loss").map(\.step) == Array(6...10), "continues from the checkpoint's step")
+        #expect(try ws.metrics(run: child.id, name: "train/lr").first?.value != (try ws.metrics(run: parent.id, name: "train/lr")[5].value))
+    }
 }
