@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
-        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Terminal", "Store"], exclude: ["Goldens"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Runs", "Terminal", "Store"], exclude: ["Goldens"]),
         .testTarget(name: "CLITests", dependencies: ["Store"]),
     ],
     swiftLanguageModes: [.v5]

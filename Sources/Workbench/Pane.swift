@@ -1,3 +1,4 @@
+import Runs
 import Terminal
 
 public enum PaneID: Int, CaseIterable, Sendable, Codable {
@@ -33,5 +34,5 @@ protocol Pane: AnyObject {
     func edit(_ key: Key, _ app: Workbench)
     /// Narrows the pane's list (the `/` filter).
     var filter: String { get set }
-    func event(_ event: WorkbenchEvent, _ app: Workbench)
+    func event(_ event: EngineEvent, _ app: Workbench)
 }

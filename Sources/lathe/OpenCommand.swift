@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Store
 import Terminal
+import Runs
 import Workbench
 
 struct OpenCommand: ParsableCommand {

@@ -1,3 +1,4 @@
+@testable import Runs
 import Foundation
 import Store
 import Testing
@@ -43,7 +44,7 @@ import Testing
     }
 
     /// Drains events until `until` says stop (or 60 s pass).
-    func drain(_ host: EngineHost, _ into: inout [WorkbenchEvent], until: ([WorkbenchEvent]) -> Bool) {
+    func drain(_ host: EngineHost, _ into: inout [EngineEvent], until: ([EngineEvent]) -> Bool) {
         let deadline = Date().addingTimeInterval(60)
         while !until(into) && Date() < deadline {
             into.append(contentsOf: host.drainEvents())
@@ -56,7 +57,7 @@ import Testing
         defer { try? ws.close(); try? FileManager.default.removeItem(at: dir) }
         let host = EngineHost(workspace: ws, threads: 1)
         host.start(configText: config, source: "test")
-        var events: [WorkbenchEvent] = []
+        var events: [EngineEvent] = []
         drain(host, &events) { $0.contains { if case .step(_, let r) = $0 { return r.step >= 3 }; return false } }
         guard let runID = events.lazy.compactMap({ e -> String? in if case .runStarted(let r) = e { return r.id }; return nil }).first else {
             Issue.record("run did not start: \(events)"); host.shutdown(); return
@@ -99,7 +100,7 @@ import Testing
         defer { try? ws.close(); try? FileManager.default.removeItem(at: dir) }
         let host = EngineHost(workspace: ws, threads: 1)
         host.start(configText: config, source: "test")
-        var events: [WorkbenchEvent] = []
+        var events: [EngineEvent] = []
         drain(host, &events) { $0.contains { if case .step = $0 { return true }; return false } }
         host.pause()
         drain(host, &events) { $0.contains { if case .runPaused = $0 { return true }; return false } }
@@ -119,7 +120,7 @@ import Testing
         defer { try? ws.close(); try? FileManager.default.removeItem(at: dir) }
         let host = EngineHost(workspace: ws, threads: 1)
         host.start(configText: config, source: "test")
-        var events: [WorkbenchEvent] = []
+        var events: [EngineEvent] = []
         drain(host, &events) { $0.contains { if case .runEnded = $0 { return true }; return false } }
         let parent = try #require(try ws.runs().first)
         #expect(try ws.checkpoints(run: parent.id).map(\.step) == [5, 10])

@@ -53,7 +53,7 @@ public struct GenerationBenchmark {
             progress("generate rep \(rep)/\(repetitions)")
             let t0 = GenerationBenchmark.now()
             var seen = 0
-            let out = try generator.generate(prompt: prompt, params: params) { _, _, _ in
+            let out = try generator.generate(prompt: prompt, params: params) { _, _, _, _ in
                 seen += 1
                 if seen == 1 { firstTokenAt = GenerationBenchmark.now() }
                 return true

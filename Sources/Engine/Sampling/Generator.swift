@@ -19,8 +19,9 @@ public final class Generator: @unchecked Sendable {
         self.tokenizer = tokenizer
     }
 
-    /// Called after every sampled token with (sample index, token id, its logprob); return false to stop that sample.
-    public typealias TokenCallback = (_ sample: Int, _ id: Int, _ logprob: Float) -> Bool
+    /// Called after every sampled token with (sample index, token id, its logprob, the top-k alternatives when
+    /// `topLogprobs` > 0); return false to stop that sample.
+    public typealias TokenCallback = (_ sample: Int, _ id: Int, _ logprob: Float, _ top: [(id: Int, logprob: Float)]) -> Bool
 
     public func generate(prompt: [Int], params: SamplingParams, count: Int = 1, adapter: LoRAAdapter? = nil,
                          onToken: TokenCallback? = nil) throws -> [Completion] {
@@ -52,7 +53,7 @@ public final class Generator: @unchecked Sendable {
                 out.samplingLogprobs.append(pick.samplingLogprob)
                 if params.topLogprobs > 0 { out.topLogprobs.append(TokenSampler.top(params.topLogprobs, logits, vocab: vocab)) }
                 if params.stopTokens.contains(pick.id) { out.stopReason = .stop; break }
-                if let onToken, !onToken(sample, pick.id, pick.logprob) { out.stopReason = .stop; break }
+                if let onToken, !onToken(sample, pick.id, pick.logprob, out.topLogprobs.last ?? []) { out.stopReason = .stop; break }
                 if !params.stopStrings.isEmpty, let tok = tokenizer {
                     let text = tok.decode(out.ids, skipSpecialTokens: true)
                     if params.stopStrings.contains(where: { text.contains($0) }) { out.stopReason = .stop; break }

@@ -1,3 +1,4 @@
+import Runs
 import Foundation
 import Store
 import Terminal
@@ -86,7 +87,7 @@ final class ConfigPane: Pane {
         return changed
     }
 
-    func event(_ event: WorkbenchEvent, _ app: Workbench) {
+    func event(_ event: EngineEvent, _ app: Workbench) {
         if case .step = event { return }
         _ = collect(app)
     }

@@ -1,3 +1,4 @@
+import Runs
 import Foundation
 import Store
 import Terminal
@@ -85,7 +86,7 @@ final class CurvesPane: Pane {
         return changed
     }
 
-    func event(_ event: WorkbenchEvent, _ app: Workbench) {
+    func event(_ event: EngineEvent, _ app: Workbench) {
         if case .runStarted(let record) = event {
             // A resumed run rewrites its points after the checkpoint: reload them.
             points = points.filter { !$0.key.hasPrefix(record.id + "\u{0}") }

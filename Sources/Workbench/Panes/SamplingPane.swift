@@ -1,3 +1,4 @@
+import Runs
 import Foundation
 import Store
 import Terminal
@@ -102,7 +103,7 @@ final class SamplingPane: Pane {
         }
     }
 
-    func event(_ event: WorkbenchEvent, _ app: Workbench) {
+    func event(_ event: EngineEvent, _ app: Workbench) {
         switch event {
         case .token(let request, let sample, let text, let logprob):
             update(request, sample) { $0.pieces.append(TokenPiece(text: text, logprob: Double(logprob))) }

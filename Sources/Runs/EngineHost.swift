@@ -1,7 +1,7 @@
 import Datasets
 import Engine
 import Foundation
-import Runs
+
 import Store
 import Tensor
 import Tokenizer
@@ -18,11 +18,13 @@ public final class EngineHost: @unchecked Sendable {
     private var session: Session?
     private var template: ChatTemplate?
     private var live: SFTRun?
-    private var viewAdapters: [String: (checkpoint: String, adapter: TrainableAdapter, step: Int)] = [:]
+    private var adapterCache: [(path: String, adapter: TrainableAdapter)] = []
+    private var adapterCounter = 0
+    private var liveID: String?
 
     // Shared between threads, under `lock`.
     private let lock = NSLock()
-    private var events: [WorkbenchEvent] = []
+    private var events: [EngineEvent] = []
     private var pauseRequested = false
     private var stopRequested = false
     private var cancelledRequests: Set<Int> = []
@@ -37,14 +39,14 @@ public final class EngineHost: @unchecked Sendable {
 
     // MARK: events
 
-    public func drainEvents() -> [WorkbenchEvent] {
+    public func drainEvents() -> [EngineEvent] {
         lock.lock(); defer { lock.unlock() }
         let out = events
         events.removeAll()
         return out
     }
 
-    private func emit(_ event: WorkbenchEvent) {
+    private func emit(_ event: EngineEvent) {
         lock.lock(); events.append(event); lock.unlock()
     }
 
@@ -80,6 +82,7 @@ public final class EngineHost: @unchecked Sendable {
                     self.emit(.message($0, isError: false))
                 }
                 live = run
+                flag { liveID = run.record.id }
                 emit(.runStarted(run.record))
                 scheduleStep()
             } catch {
@@ -136,7 +139,7 @@ public final class EngineHost: @unchecked Sendable {
             do {
                 if stop {
                     try run.stop(.paused)
-                    live = nil
+                    live = nil; flag { liveID = nil }
                     emit(.runEnded(runID: run.record.id, status: .paused, error: nil))
                     return
                 }
@@ -148,7 +151,7 @@ public final class EngineHost: @unchecked Sendable {
                 let report = try run.step()
                 emit(.step(runID: run.record.id, report))
                 if run.isFinished {
-                    live = nil
+                    live = nil; flag { liveID = nil }
                     emit(.runEnded(runID: run.record.id, status: .completed, error: nil))
                 } else {
                     scheduleStep()
@@ -156,7 +159,7 @@ public final class EngineHost: @unchecked Sendable {
             } catch {
                 let message = Self.describe(error)
                 run.fail(message)
-                live = nil
+                live = nil; flag { liveID = nil }
                 emit(.runEnded(runID: run.record.id, status: .failed, error: message))
             }
         }
@@ -187,7 +190,7 @@ public final class EngineHost: @unchecked Sendable {
             lock.lock(); let stillStopping = stopRequested; lock.unlock()
             guard stillStopping else { return }
             do { try run.stop(.paused) } catch { emit(.message(Self.describe(error), isError: true)) }
-            live = nil
+            live = nil; flag { liveID = nil }
             emit(.runEnded(runID: run.record.id, status: .paused, error: nil))
         }
     }
@@ -202,79 +205,144 @@ public final class EngineHost: @unchecked Sendable {
 
     public func cancel(request: Int) { flag { cancelledRequests.insert(request) } }
 
-    /// Samples at interactive priority: between training steps, from the adapter as it is right now.
-    public func sample(_ request: SampleRequest, base: URL) {
-        worker.submit(.interactive) { [self] in
-            do { try runSample(request, base: base) } catch {
-                emit(.requestFailed(request: request.id, error: Self.describe(error)))
+    /// Samples at interactive priority for the workbench's sampling pane: between training steps, from the adapter
+    /// as it is right now; stores each sample (kind `probe`, or `probe-base` with the adapter off) when a run is named.
+    public func sample(_ r: SampleRequest, base: URL) {
+        var target = GenerationTarget.base
+        if let run = r.runID, r.useAdapter { target = .run(run) }
+        let request = GenerationRequest(target: target, prompt: r.chat ? .chat([ChatMessage(.user, r.prompt)]) : .text(r.prompt),
+                                        maxTokens: r.maxTokens, temperature: r.temperature, topP: r.topP, seed: r.seed,
+                                        count: r.count, stepOfRun: r.runID)
+        generate(request, base: base, onToken: { [self] i, piece in
+            emit(.token(request: r.id, sample: i, text: piece.text, logprob: Float(piece.logprob)))
+            lock.lock(); defer { lock.unlock() }
+            return !cancelledRequests.contains(r.id)
+        }, done: { [self] result in
+            switch result {
+            case .failure(let error): emit(.requestFailed(request: r.id, error: Self.describe(error)))
+            case .success(let outcome):
+                for (i, c) in outcome.completions.enumerated() {
+                    var record: SampleRecord?
+                    if let runID = r.runID {
+                        let settings = SampleSettings(temperature: r.temperature, topP: r.topP, maxTokens: r.maxTokens,
+                                                      seed: r.seed, sampleIndex: i, adapter: r.useAdapter,
+                                                      adapterVersion: r.useAdapter ? outcome.adapterVersion : nil, chat: r.chat)
+                        record = try? workspace.addSample(SampleRecord(
+                            runID: runID, step: outcome.step ?? 0, kind: r.useAdapter ? "probe" : "probe-base", prompt: r.prompt,
+                            completion: c.text, settingsJSON: settings.json, tokensJSON: TokenPiece.json(c.pieces)))
+                    }
+                    emit(.sampleFinished(request: r.id, sample: i, record: record, stopReason: c.stopReason.rawValue))
+                }
             }
+            flag { cancelledRequests.remove(r.id) }
+        })
+    }
+
+    /// Generates on the engine thread at interactive priority. `onToken` sees every token's text piece as it is
+    /// sampled (return false to stop that sample); `done` gets the completions, or the error. Both run on the engine
+    /// thread.
+    public func generate(_ r: GenerationRequest, base: URL, onToken: (@Sendable (Int, TokenPiece) -> Bool)? = nil,
+                         topTokens: (@Sendable (Int, [(text: String, logprob: Float)]) -> Void)? = nil,
+                         done: @escaping @Sendable (Result<GenerationOutcome, Error>) -> Void) {
+        worker.submit(.interactive) { [self] in
+            done(Result { try runGeneration(r, base: base, onToken: onToken, topTokens: topTokens) })
         }
     }
 
-    private func runSample(_ r: SampleRequest, base: URL) throws {
+    private func runGeneration(_ r: GenerationRequest, base: URL, onToken: (@Sendable (Int, TokenPiece) -> Bool)?,
+                               topTokens: (@Sendable (Int, [(text: String, logprob: Float)]) -> Void)?) throws -> GenerationOutcome {
         let s = try loadSession(base)
         guard let tokenizer = s.tokenizer, let template else { throw LatheError("\(base.path): no tokenizer") }
         var adapter: TrainableAdapter?
-        var step = 0
-        if let runID = r.runID {
+        var step: Int?
+        switch r.target {
+        case .base: break
+        case .run(let runID):
             if let live, live.record.id == runID {
-                if r.useAdapter { adapter = live.adapter }
+                adapter = live.adapter
                 step = live.currentStep
             } else if let ckpt = try workspace.latestCheckpoint(run: runID) {
-                if r.useAdapter { adapter = try viewAdapter(runID, checkpoint: ckpt, session: s) }
+                adapter = try cachedAdapter(workspace.resolve(ckpt.path), session: s)
                 step = ckpt.step
-            } else if r.useAdapter {
+            } else {
                 throw LatheError("run \(runID) has no checkpoint yet: nothing to sample from")
             }
+        case .checkpoint(let runID, let name):
+            guard let ckpt = try workspace.checkpoint(run: runID, name: name) else {
+                throw LatheError("run \(runID) has no checkpoint \(name)")
+            }
+            adapter = try cachedAdapter(workspace.resolve(ckpt.path), session: s)
+            step = ckpt.step
+        case .adapterDirectory(let url):
+            adapter = try cachedAdapter(url, session: s)
         }
-        let ids = r.chat ? template.encode([ChatMessage(.user, r.prompt)], addGenerationPrompt: true).ids
-                         : tokenizer.encode(r.prompt)
+        if step == nil, let run = r.stepOfRun {
+            step = live?.record.id == run ? live?.currentStep : (try? workspace.run(run))?.lastStep
+        }
+        let ids: [Int]
+        switch r.prompt {
+        case .text(let text): ids = tokenizer.encode(text)
+        case .chat(let messages): ids = template.encode(messages, addGenerationPrompt: true).ids
+        case .ids(let given): ids = given
+        }
         guard !ids.isEmpty else { throw LatheError("prompt: empty") }
+        var stops = SFTRun.stopTokens(session: s, tokenizer: tokenizer)
+        if !r.stopAtEOS { stops = [] }
         let params = SamplingParams(maxTokens: r.maxTokens, temperature: Float(r.temperature), topP: Float(r.topP),
-                                    seed: r.seed, stopTokens: SFTRun.stopTokens(session: s, tokenizer: tokenizer))
+                                    seed: r.seed, stopTokens: stops, stopStrings: r.stop, topLogprobs: r.topLogprobs)
         var sampled = Array(repeating: [Int](), count: r.count)
         var texts = Array(repeating: "", count: r.count)
-        var pieces = Array(repeating: [(String, Float)](), count: r.count)
-        let onToken: Generator.TokenCallback = { [self] i, id, lp in
+        var pieces = Array(repeating: [TokenPiece](), count: r.count)
+        let callback: Generator.TokenCallback = { i, id, lp, top in
             sampled[i].append(id)
             // A token can end inside a UTF-8 sequence: hold back trailing U+FFFD until the next token completes it.
             var stable = tokenizer.decode(sampled[i], skipSpecialTokens: true)
             while stable.unicodeScalars.last == "\u{FFFD}" { stable.unicodeScalars.removeLast() }
             let shared = stable.commonPrefix(with: texts[i]).count
-            let piece = String(stable.dropFirst(shared))
+            let piece = TokenPiece(text: String(stable.dropFirst(shared)), logprob: Double(lp))
             texts[i] = stable
-            pieces[i].append((piece, lp))
-            emit(.token(request: r.id, sample: i, text: piece, logprob: lp))
-            lock.lock(); defer { lock.unlock() }
-            return !cancelledRequests.contains(r.id)
-        }
-        let version = adapter?.version ?? 0
-        let completions = try (adapter?.sample(prompt: ids, params: params, count: r.count, onToken: onToken)
-            ?? s.sample(prompt: ids, params: params, count: r.count, onToken: onToken))
-        for (i, c) in completions.enumerated() {
-            var record: SampleRecord?
-            if let runID = r.runID {
-                let settings = SampleSettings(temperature: r.temperature, topP: r.topP, maxTokens: r.maxTokens,
-                                              seed: r.seed, sampleIndex: i, adapter: r.useAdapter,
-                                              adapterVersion: r.useAdapter ? version : nil, chat: r.chat)
-                let tokens = pieces[i].map { TokenPiece(text: $0.0, logprob: Double($0.1)) }
-                record = try workspace.addSample(SampleRecord(
-                    runID: runID, step: step, kind: r.useAdapter ? "probe" : "probe-base", prompt: r.prompt,
-                    completion: c.text ?? "", settingsJSON: settings.json, tokensJSON: TokenPiece.json(tokens)))
+            pieces[i].append(piece)
+            if let topTokens, !top.isEmpty {
+                topTokens(i, top.map { (tokenizer.decode([$0.id], skipSpecialTokens: false), $0.logprob) })
             }
-            emit(.sampleFinished(request: r.id, sample: i, record: record, stopReason: c.stopReason.rawValue))
+            return onToken?(i, piece) ?? true
         }
-        flag { cancelledRequests.remove(r.id) }
+        let version = adapter?.version
+        let completions = try (adapter?.sample(prompt: ids, params: params, count: r.count, onToken: callback)
+            ?? s.sample(prompt: ids, params: params, count: r.count, onToken: callback))
+        var out = GenerationOutcome(promptTokens: ids.count, step: step, adapterVersion: version)
+        for (i, c) in completions.enumerated() {
+            // The text is what streamed (stop strings cut there too), so a stream and a final answer agree.
+            var text = c.text ?? texts[i]
+            for s in r.stop { if let range = text.range(of: s) { text = String(text[..<range.lowerBound]) } }
+            out.completions.append(GeneratedText(ids: c.ids, text: text, pieces: pieces[i], stopReason: c.stopReason,
+                                                 topLogprobs: c.topLogprobs.map { $0.map { (tokenizer.decode([$0.id], skipSpecialTokens: false), $0.logprob) } }))
+        }
+        return out
     }
 
-    /// A finished or stopped run's adapter at its latest checkpoint, loaded once per checkpoint.
-    private func viewAdapter(_ runID: String, checkpoint: CheckpointRecord, session s: Session) throws -> TrainableAdapter {
-        if let cached = viewAdapters[runID], cached.checkpoint == checkpoint.path { return cached.adapter }
-        let name = "view:" + runID
-        s.removeAdapter(name)
-        let a = try s.importAdapter(name, from: workspace.resolve(checkpoint.path))
-        viewAdapters[runID] = (checkpoint.path, a, checkpoint.step)
+    /// An adapter read from a checkpoint or PEFT folder, kept for reuse (at most 8; the oldest is dropped).
+    private func cachedAdapter(_ url: URL, session s: Session) throws -> TrainableAdapter {
+        let key = url.standardizedFileURL.path
+        if let i = adapterCache.firstIndex(where: { $0.path == key }) { return adapterCache[i].adapter }
+        let name = "view:\(adapterCounter)"
+        adapterCounter += 1
+        let a = try s.importAdapter(name, from: url)
+        adapterCache.append((key, a))
+        if adapterCache.count > 8 { s.removeAdapter(adapterCache.removeFirst().adapter.name) }
         return a
+    }
+
+    /// Model names a server lists: the base, each run (its live adapter here or its latest checkpoint), and each
+    /// checkpoint as RUN/NAME. Read on the caller's thread (store reads only).
+    public func servedRuns() -> [(run: RunRecord, checkpoints: [CheckpointRecord])] {
+        let runs = (try? workspace.runs()) ?? []
+        return runs.map { ($0, (try? workspace.checkpoints(run: $0.id, kind: .state)) ?? []) }
+    }
+
+    public var liveRunID: String? {
+        lock.lock(); defer { lock.unlock() }
+        return liveID
     }
 
     // MARK: shutdown

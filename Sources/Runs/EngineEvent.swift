@@ -1,8 +1,8 @@
-import Runs
+
 import Store
 
 /// What the engine thread tells the UI; the UI drains these every frame.
-public enum WorkbenchEvent: Sendable {
+public enum EngineEvent: Sendable {
     case message(String, isError: Bool)
     case baseLoaded(path: String, summary: String)
     case runStarted(RunRecord)
@@ -33,4 +33,10 @@ public struct SampleRequest: Sendable {
     public var temperature: Double
     public var topP: Double
     public var seed: UInt64
+
+    public init(id: Int, runID: String?, useAdapter: Bool, prompt: String, chat: Bool, count: Int, maxTokens: Int,
+                temperature: Double, topP: Double, seed: UInt64) {
+        self.id = id; self.runID = runID; self.useAdapter = useAdapter; self.prompt = prompt; self.chat = chat
+        self.count = count; self.maxTokens = maxTokens; self.temperature = temperature; self.topP = topP; self.seed = seed
+    }
 }
