@@ -26,7 +26,13 @@ build: deps
 run: build
 	$(RELEASE_BIN)
 
-test: deps
+# The real `openai` client for the server tests, in a venv of its own (PyPI).
+OPENAI_VENV := build/venv-openai
+$(OPENAI_VENV)/bin/python:
+	python3 -m venv $(OPENAI_VENV)
+	$(OPENAI_VENV)/bin/pip install -q openai==3.57.0 httpx
+
+test: deps $(OPENAI_VENV)/bin/python
 	swift build --build-tests
 	swift test --skip-build 2>&1 | tee .build/test-output.txt; status=$${PIPESTATUS[0]}; \
 	failed=$$(grep -E "^✘ Test .* failed" .build/test-output.txt | grep -vc "^✘ Test run with"); \

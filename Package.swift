@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
@@ -32,10 +34,12 @@ let package = Package(
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
                                              .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Runs", dependencies: ["Engine", "Datasets", "Store", "Stats", "Tensor"]),
-        .target(name: "Workbench", dependencies: ["Terminal", "Runs", "Engine", "Datasets", "Store", "Tensor", "Tokenizer"]),
+        .target(name: "Server", dependencies: ["Runs", "Engine", "Datasets", "Store", .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Workbench", dependencies: ["Terminal", "Runs", "Server", "Engine", "Datasets", "Store", "Tensor", "Tokenizer"]),
         .executableTarget(
             name: "lathe",
-            dependencies: ["Engine", "Datasets", "Store", "Stats", "Runs", "Terminal", "Workbench", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Engine", "Datasets", "Store", "Stats", "Runs", "Terminal", "Workbench", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),

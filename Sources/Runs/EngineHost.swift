@@ -288,7 +288,9 @@ public final class EngineHost: @unchecked Sendable {
         guard !ids.isEmpty else { throw LatheError("prompt: empty") }
         var stops = SFTRun.stopTokens(session: s, tokenizer: tokenizer)
         if !r.stopAtEOS { stops = [] }
-        let params = SamplingParams(maxTokens: r.maxTokens, temperature: Float(r.temperature), topP: Float(r.topP),
+        var maxTokens = r.maxTokens
+        if r.clampToContext { maxTokens = max(1, min(maxTokens, s.base.config.maxPositionEmbeddings - ids.count)) }
+        let params = SamplingParams(maxTokens: maxTokens, temperature: Float(r.temperature), topP: Float(r.topP),
                                     seed: r.seed, stopTokens: stops, stopStrings: r.stop, topLogprobs: r.topLogprobs)
         var sampled = Array(repeating: [Int](), count: r.count)
         var texts = Array(repeating: "", count: r.count)

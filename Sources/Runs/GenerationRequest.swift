@@ -33,13 +33,15 @@ public struct GenerationRequest: Sendable {
     public var stopAtEOS: Bool
     /// For the base target: the run whose current step the outcome reports.
     public var stepOfRun: String?
+    /// Lower `maxTokens` to what the context window leaves after the prompt, instead of failing.
+    public var clampToContext = false
 
     public init(target: GenerationTarget, prompt: PromptInput, maxTokens: Int, temperature: Double = 1, topP: Double = 1,
                 seed: UInt64 = 0, count: Int = 1, stop: [String] = [], topLogprobs: Int = 0, stopAtEOS: Bool = true,
-                stepOfRun: String? = nil) {
+                stepOfRun: String? = nil, clampToContext: Bool = false) {
         self.target = target; self.prompt = prompt; self.maxTokens = maxTokens; self.temperature = temperature
         self.topP = topP; self.seed = seed; self.count = count; self.stop = stop; self.topLogprobs = topLogprobs
-        self.stopAtEOS = stopAtEOS; self.stepOfRun = stepOfRun
+        self.stopAtEOS = stopAtEOS; self.stepOfRun = stepOfRun; self.clampToContext = clampToContext
     }
 }
 

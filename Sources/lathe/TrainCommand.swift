@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Engine
 import Runs
+import Server
 import Foundation
 import Stats
 import Store
@@ -19,6 +20,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Workspace directory.") var workspace = "workspaces/default"
     @Option(help: "Run config (TOML).") var config: String?
     @Option(help: "Resume this run from its last checkpoint.") var resume: String?
+    @Option(help: "Serve the run's live adapter (and the base, and its checkpoints) OpenAI-style on this port while it trains.")
+    var serve: Int?
+    @Option(help: "With --serve: address to bind.") var host = "127.0.0.1"
+    @Option(help: "With --serve: require `Authorization: Bearer KEY` (needed beyond loopback).") var apiKey: String?
 
     func validate() throws {
         if (config == nil) == (resume == nil) { throw ValidationError("give exactly one of --config or --resume") }
@@ -28,9 +33,59 @@ struct TrainCommand: ParsableCommand {
         let ws = try Workspace.open(URL(fileURLWithPath: workspace), mode: .write)
         defer { try? ws.close() }
         let source: RunSource = config.map { .config(URL(fileURLWithPath: $0)) } ?? .resume(runID: resume!)
+        if let serve { return try trainServing(ws, source, port: serve) }
         let pool = Runtime.pool(threads: try Self.threads(source, ws))
         let run = try SFTRun.prepare(workspace: ws, source: source, pool: pool) { stderrLine("[train] " + $0) }
         try Self.execute(run)
+    }
+
+    /// Trains on an engine worker that also answers OpenAI requests between optimizer steps, from the live adapter.
+    func trainServing(_ ws: Workspace, _ source: RunSource, port: Int) throws {
+        let threads = try Self.threads(source, ws)
+        let engine = EngineHost(workspace: ws, threads: threads)
+        let base: URL
+        switch source {
+        case .config(let url):
+            let c = try wrap { try RunConfig.load(url) }
+            base = ws.resolve(c.model.base ?? "")
+            engine.start(configText: try wrap { try String(contentsOf: url, encoding: .utf8) }, source: url.lastPathComponent)
+        case .resume(let id):
+            base = try ServeCommand.baseDirectory(model: nil, run: id, workspace: ws)
+            engine.resume(runID: id)
+        default: throw LatheError("--serve: give --config or --resume")
+        }
+        var options = OpenAIServer.Options()
+        options.host = host; options.port = port; options.apiKey = apiKey
+        let server = try OpenAIServer(engine: engine, baseDirectory: base.standardizedFileURL, workspace: ws, options: options,
+                                      fingerprint: "lathe-" + BuildInfo.commit)
+        let running = ServeCommand.start(server, host: host, what: "live run", handleSignals: false)
+        let interrupted = InterruptFlag.install()
+        var progress: ProgressLine?
+        var stopping = false
+        var failure: String?
+        loop: while true {
+            for event in engine.drainEvents() {
+                switch event {
+                case .message(let text, let isError): stderrLine((isError ? "[train] error: " : "[train] ") + text)
+                    if isError && progress == nil { failure = text; break loop }
+                case .runStarted(let record): stderrLine("[train] \(record.id) started; served as model \(record.id)")
+                case .step(_, let r):
+                    if progress == nil { progress = ProgressLine(total: r.totalSteps, start: r.step - 1) }
+                    progress?.update(step: r.step, loss: r.loss, tokensPerS: r.tokensPerSecond)
+                case .runEnded(let id, let status, let error):
+                    progress?.finish()
+                    if let error { failure = error }
+                    else { stderrLine("[train] \(id) \(status == .completed ? "completed" : "stopped (checkpoint saved; resume with --resume \(id))")") }
+                    break loop
+                default: break
+                }
+            }
+            if interrupted.isSet && !stopping { stopping = true; engine.stop() }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        running.stop()
+        engine.shutdown()
+        if let failure { throw LatheError(failure) }
     }
 
     /// The config's thread count, read before the base model is loaded so the pool is sized once.
