@@ -3,7 +3,7 @@ import Terminal
 /// Everything a key can do. One table (`Keymap.bindings`) maps keys to actions per scope and generates the help.
 public enum Action: String, CaseIterable, Sendable {
     // global
-    case quit, nextPane, previousPane, paneConfig, paneCurves, paneSampling, help, palette, filter
+    case quit, nextPane, previousPane, paneConfig, paneCurves, paneSampling, help, palette, filter, toggleServe
     // lists and cursors
     case up, down, left, right, select, back
     // run configuration
@@ -38,6 +38,8 @@ public enum Keymap {
         KeyBinding(keys: [.char("?"), .function(1)], action: .help, scope: .global, help: "this help"),
         KeyBinding(keys: [.char(":")], action: .palette, scope: .global, help: "command palette (open, save-as, export, theme…)"),
         KeyBinding(keys: [.char("/")], action: .filter, scope: .global, help: "filter the list in this pane"),
+        KeyBinding(keys: [.ctrl("s")], action: .toggleServe, scope: .global,
+                   help: "serve OpenAI-style on :8000 (again: stop)"),
         KeyBinding(keys: [.up, .char("k")], action: .up, scope: .global, help: "move up"),
         KeyBinding(keys: [.down, .char("j")], action: .down, scope: .global, help: "move down"),
         KeyBinding(keys: [.left, .char("h")], action: .left, scope: .global, help: "move left / previous value"),

@@ -51,6 +51,7 @@ extension Workbench {
         }
         var right = "workspace \(workspace.directory.lastPathComponent)"
         if workspace.isReadOnly { right += " (read-only)" }
+        if let server { right = "serving :\(server.port ?? serverPort)  " + right }
         if let live = liveRunID {
             right = (livePaused ? "paused " : "● ") + live + "  " + right
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Runs
+import Server
 import Store
 import Terminal
 
@@ -43,6 +44,8 @@ public final class Workbench {
     var message: (text: String, isError: Bool, at: Date)?
 
     public private(set) var quitRequested = false
+    var server: ServerHandle?
+    var serverPort = 0
     var restartWith: [String]?
     private var dirty = true
     private var lastFrame = Date.distantPast
@@ -115,6 +118,10 @@ public final class Workbench {
             saveStateIfChanged()
         }
         if let m = message, now.timeIntervalSince(m.at) > 8, !m.isError { message = nil; dirty = true }
+        if let s = server, let e = s.error {
+            server = nil
+            say("serving stopped: \(e)", error: true)
+        }
         if dirty && (key != nil || now.timeIntervalSince(lastFrame) >= 0.1) {
             redraw()
             if key != nil && key != .resize { keyLatencies.append(Date().timeIntervalSince(keyTime)) }
@@ -245,6 +252,7 @@ public final class Workbench {
         case .help: overlay = .help(scroll: 0)
         case .palette: overlay = .palette(TextField(), selected: 0)
         case .filter: filterField = TextField(currentPane.filter)
+        case .toggleServe: toggleServing(port: 8000)
         case .back: if !currentPane.filter.isEmpty { currentPane.filter = "" }
         default: break
         }
@@ -339,10 +347,34 @@ public final class Workbench {
         }
     }
 
-    /// Saves UI state and stops the live run with a checkpoint.
+    /// Saves UI state, stops serving, and stops the live run with a checkpoint.
     public func finish() {
         saveStateIfChanged()
+        server?.stop()
+        server = nil
         host?.shutdown()
+    }
+
+    /// Starts (or stops) the OpenAI-compatible server over this workbench's engine: the live run is served as it
+    /// trains, between optimizer steps, next to the base and every checkpoint.
+    func toggleServing(port: Int) {
+        if let server {
+            server.stop()
+            self.server = nil
+            say("stopped serving")
+            return
+        }
+        guard let host else { say("read-only workspace: the owner process serves it", error: true); return }
+        guard let base = configPane.form?.config.model.base else { say("serve: the form has no model.base", error: true); return }
+        var options = OpenAIServer.Options()
+        options.port = port
+        do {
+            let s = try OpenAIServer(engine: host, baseDirectory: workspace.resolve(base).standardizedFileURL, workspace: workspace,
+                                     options: options, fingerprint: "lathe-" + BuildInfo.commit)
+            server = ServerHandle.start(s, handleSignals: false)
+            serverPort = port
+            say("serving on http://127.0.0.1:\(port)/v1 (Ctrl-S stops)")
+        } catch { say("\(error)", error: true) }
     }
 
     /// Marks the loop finished without waiting for a key (SIGTERM/SIGHUP handlers call this through a flag).

@@ -49,40 +49,15 @@ struct ServeCommand: ParsableCommand {
         engine.shutdown()
     }
 
-    /// Runs the server on Swift concurrency's threads until SIGINT/SIGTERM; prints the address once bound.
+    /// Runs the server until SIGINT/SIGTERM; prints the address once bound.
     static func serve(_ server: OpenAIServer, host: String, what: String) throws {
-        let running = start(server, host: host, what: what, handleSignals: true)
-        try running.wait()
+        try start(server, host: host, what: what, handleSignals: true).wait()
     }
 
-    /// A server running in the background: `stop()` shuts it down and waits; `wait()` waits for it to end.
-    final class Running: @unchecked Sendable {
-        var task: Task<Void, Never>?
-        var error: Error?
-        let done = DispatchSemaphore(value: 0)
-        func wait() throws {
-            done.wait()
-            done.signal()
-            if let error { throw LatheError("serve: \(error)") }
+    static func start(_ server: OpenAIServer, host: String, what: String, handleSignals: Bool) -> ServerHandle {
+        ServerHandle.start(server, handleSignals: handleSignals) { port in
+            stderrLine("[serve] \(what) on http://\(host):\(port)/v1 (GET /v1/models lists the models)")
         }
-        func stop() {
-            task?.cancel()
-            try? wait()
-        }
-    }
-
-    static func start(_ server: OpenAIServer, host: String, what: String, handleSignals: Bool) -> Running {
-        let running = Running()
-        running.task = Task {
-            do {
-                try await server.run(handleSignals: handleSignals) { port in
-                    stderrLine("[serve] \(what) on http://\(host):\(port)/v1 (GET /v1/models lists the models)")
-                }
-            } catch is CancellationError {
-            } catch { running.error = error }
-            running.done.signal()
-        }
-        return running
     }
 
     static func baseDirectory(model: String?, run: String?, workspace ws: Workspace) throws -> URL {

@@ -28,6 +28,18 @@ struct WorkbenchEndToEndTests {
         return ws
     }
 
+    func curl(_ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "--max-time", "60"] + args
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     func open(_ ws: URL) throws -> TmuxSession {
         try TmuxSession(command: [LatheBinary.url.path, "open", ws.path, "--threads", "2"])
     }
@@ -57,6 +69,18 @@ struct WorkbenchEndToEndTests {
         #expect(sampled.contains("● sft-"), "the run was still live while sampling")
         try t.send("u")
         try t.wait(for: "thumbs up stored")
+
+        // Serve the live run from the workbench and ask it over HTTP while it trains.
+        try t.send(":", "serve 0", "Enter")
+        let serving = try t.wait("the server to bind") { ($0.number(after: "serving :") ?? 0) > 0 }
+        let port = serving.number(after: "serving :")!
+        let runID = String(serving.components(separatedBy: "● ")[1].prefix { !$0.isWhitespace })
+        let models = try curl(["http://127.0.0.1:\(port)/v1/models"])
+        #expect(models.contains("\"\(runID)\""), "the live run is listed: \(models)")
+        let chat = try curl(["-H", "content-type: application/json", "-d",
+                             #"{"model":"\#(runID)","messages":[{"role":"user","content":"What is 2+2?"}],"max_tokens":8}"#,
+                             "http://127.0.0.1:\(port)/v1/chat/completions"])
+        #expect(chat.contains("\"chat.completion\""), "the live adapter answers: \(chat)")
         try t.send("q")
         try t.wait(for: "Quit?")
         try t.send("y")

@@ -18,6 +18,7 @@ enum CommandPalette {
         Command(name: "export", usage: "export csv|jsonl [PATH]", help: "write the selected run's metrics"),
         Command(name: "save-as", usage: "save-as DIR", help: "copy this workspace (runs, metrics, samples) to DIR"),
         Command(name: "open", usage: "open DIR", help: "switch to the workspace in DIR"),
+        Command(name: "serve", usage: "serve [PORT]", help: "serve OpenAI-style (live run, base, checkpoints); again: stop"),
         Command(name: "theme", usage: "theme NAME", help: "default, light, tty, or any themes/NAME.theme"),
         Command(name: "help", usage: "help", help: "list the keys"),
         Command(name: "quit", usage: "quit", help: "leave (asks first while a run is live)"),
@@ -63,6 +64,11 @@ enum CommandPalette {
         case "theme":
             guard let t = args.first else { app.say("theme: give a name (default, light, tty)", error: true); return }
             if app.loadTheme(t) { app.say("theme \(t)") }
+        case "serve":
+            guard let port = args.first.map({ Int($0) }) ?? 8000, (0...65535).contains(port) else {
+                app.say("serve: PORT must be a number from 0 (any free port) to 65535", error: true); return
+            }
+            app.toggleServing(port: port)
         case "help": app.overlay = .help(scroll: 0)
         case "quit", "q": app.perform(.quit)
         default: app.say(":\(name): unknown command (: lists them)", error: true)
