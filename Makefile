@@ -51,9 +51,9 @@ HF_PY := /tmp/hf-live/venv/bin/python
 PEERS := ../shared/peers
 BASE_DIR := workspaces/default/models/lathe-base
 
-.PHONY: reproduce reproduce-example-sft reproduce-fixtures reproduce-base-model reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train reproduce-bench-tui reproduce-bench-workspace
+.PHONY: reproduce reproduce-serve-load reproduce-example-sft reproduce-fixtures reproduce-base-model reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train reproduce-bench-tui reproduce-bench-workspace
 
-reproduce: reproduce-base-model reproduce-example-sft reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train reproduce-bench-tui reproduce-bench-workspace
+reproduce: reproduce-base-model reproduce-example-sft reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train reproduce-bench-tui reproduce-bench-workspace reproduce-serve-load
 
 # transformers/PEFT/tokenizers fixtures (needs the peers' venv: ../shared/peers/hf-live setup).
 reproduce-fixtures:
@@ -97,6 +97,16 @@ reproduce-bench-tui: build
 
 reproduce-bench-workspace: build
 	$(RELEASE_BIN) bench workspace --json > docs/results/bench-workspace.json
+
+# 64 concurrent streaming chat requests (32 tokens each) to `lathe serve` on the shipped base model, with /health
+# probed during the load, through the real openai client.
+reproduce-serve-load: build $(OPENAI_VENV)/bin/python
+	@rm -f build/serve.err; $(RELEASE_BIN) serve --workspace workspaces/default --port 0 2> build/serve.err & pid=$$!; \
+	for i in $$(seq 100); do grep -q "http://" build/serve.err 2>/dev/null && break; sleep 0.1; done; \
+	url=$$(grep -o "http://[^ ]*" build/serve.err | head -1); \
+	$(OPENAI_VENV)/bin/python Tests/ServerTests/openai_client_check.py --base-url $$url --base-model lathe-base --run - \
+		--lathe $(RELEASE_BIN) --workspace workspaces/default --load 64 --load-only > docs/results/serve-load.json; \
+	status=$$?; kill $$pid; exit $$status
 
 # The example SFT run of the default workspace, on a scratch copy: samples of the eval prompts before and after.
 reproduce-example-sft: build

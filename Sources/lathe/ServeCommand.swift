@@ -28,7 +28,16 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Engine threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
-        let ws = try wrap { try Workspace.open(URL(fileURLWithPath: workspace), mode: .readOnly) }
+        let dir = URL(fileURLWithPath: workspace)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw LatheError("--workspace \(workspace): no such folder")
+        }
+        // A workspace nobody opened yet has no database: create it (a write-open, released at once), then read.
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent(Workspace.databaseName).path) {
+            try wrap { try Workspace.open(dir, mode: .writeIfFree).close() }
+        }
+        let ws = try wrap { try Workspace.open(dir, mode: .readOnly) }
         let base = try ServeCommand.baseDirectory(model: model, run: runID, workspace: ws)
         var adapters: [String: URL] = [:]
         for path in adapter {

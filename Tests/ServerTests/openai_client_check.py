@@ -33,8 +33,14 @@ def main():
     ap.add_argument("--lathe", required=True)
     ap.add_argument("--workspace", required=True)
     ap.add_argument("--load", type=int, default=64)
+    ap.add_argument("--load-only", action="store_true", help="only the load test (make reproduce-serve-load)")
+    ap.add_argument("--max-tokens", type=int, default=32, help="per request in the load test")
     a = ap.parse_args()
     out = {"openai_version": openai.__version__}
+    if a.load_only:
+        out["load"] = asyncio.run(load(a.base_url, a.base_model, a.load, a.max_tokens))
+        print(json.dumps(out))
+        return
     client = openai.OpenAI(base_url=a.base_url, api_key="unused", max_retries=0, timeout=120)
     msgs = [{"role": "user", "content": "What is 2+2?"}]
 
@@ -178,10 +184,10 @@ def main():
         proc.wait(timeout=30)
 
     # Load: N concurrent streaming requests all complete; /health stays responsive meanwhile.
-    out["load"] = asyncio.run(load(a.base_url, a.base_model, a.load))
+    out["load"] = asyncio.run(load(a.base_url, a.base_model, a.load, a.max_tokens))
     print(json.dumps(out))
 
-async def load(base_url, model, n):
+async def load(base_url, model, n, max_tokens):
     client = openai.AsyncOpenAI(base_url=base_url, api_key="unused", max_retries=0, timeout=600)
     health_ms = []
     done = asyncio.Event()
@@ -201,7 +207,7 @@ async def load(base_url, model, n):
         tokens = 0
         finished = False
         stream = await client.chat.completions.create(model=model, messages=[{"role": "user", "content": f"Say {i}."}],
-                                                      max_tokens=32, seed=i, stream=True, stream_options={"include_usage": True})
+                                                      max_tokens=max_tokens, seed=i, stream=True, stream_options={"include_usage": True})
         async for chunk in stream:
             if chunk.choices and first is None:
                 first = time.perf_counter() - t
@@ -223,7 +229,7 @@ async def load(base_url, model, n):
     tokens = sum(r[2] for r in results)
     check(len(results) == n, "every streaming request completed")
     hs = sorted(health_ms)
-    return {"requests": n, "completed": len(results), "wall_s": wall, "tokens": tokens, "tokens_per_s": tokens / wall,
+    return {"requests": n, "completed": len(results), "max_tokens": max_tokens, "wall_s": wall, "tokens": tokens, "tokens_per_s": tokens / wall,
             "latency_p50_ms": pct(lat, 0.5), "latency_p99_ms": pct(lat, 0.99),
             "first_token_p50_ms": pct(sorted(r[1] * 1000 for r in results), 0.5),
             "health_probes": len(hs), "health_p50_ms": pct(hs, 0.5) if hs else None, "health_max_ms": hs[-1] if hs else None}
