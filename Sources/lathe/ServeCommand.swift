@@ -48,12 +48,12 @@ struct ServeCommand: ParsableCommand {
             adapters[url.lastPathComponent] = url
         }
         let engine = EngineHost(workspace: ws, threads: threads)
-        engine.preload(base: base)
         var options = OpenAIServer.Options()
         options.host = host; options.port = port; options.apiKey = apiKey
         options.maxTokensLimit = maxTokensLimit; options.maxQueue = maxQueue
         let server = try OpenAIServer(engine: engine, baseDirectory: base, workspace: ws, runFilter: runID, adapters: adapters,
                                       options: options, fingerprint: "lathe-" + BuildInfo.commit)
+        engine.preload(base: base)
         try ServeCommand.serve(server, host: host, what: "base \(base.lastPathComponent)")
         engine.shutdown()
     }

@@ -85,4 +85,16 @@ import Testing
         #expect(try store.run(run)?.status == .paused)
         try store.close()
     }
+
+    @Test func beyondLoopbackNeedsAKeyAndBadFlagsAreOneLine() throws {
+        let (ws, _) = try TrainCLITests().makeWorkspace()
+        defer { try? FileManager.default.removeItem(at: ws) }
+        let open = try LatheBinary.run(["serve", "--workspace", ws.path, "--host", "0.0.0.0", "--port", "0"])
+        #expect(open.status == 1)
+        #expect(open.stderr == "lathe: --host 0.0.0.0: serving beyond loopback needs --api-key\n")
+        let missing = try LatheBinary.run(["serve", "--workspace", ws.path + "-nope"])
+        #expect(missing.status == 1 && missing.stderr == "lathe: --workspace \(ws.path)-nope: no such folder\n")
+        let adapter = try LatheBinary.run(["serve", "--workspace", ws.path, "--adapter", "/tmp"])
+        #expect(adapter.status == 1 && adapter.stderr == "lathe: --adapter /tmp: no adapter_config.json there\n")
+    }
 }
