@@ -60,10 +60,6 @@ public final class Session: @unchecked Sendable {
     }
 }
 
-/// Loss functions selectable by name, as in Tinker. RL losses arrive with the RL issue.
-public enum LossFunction: String, Sendable, Codable {
-    case crossEntropy = "cross_entropy"
-}
 
 /// A named LoRA adapter being trained: forward_backward accumulates gradients, optim_step applies them.
 public final class TrainableAdapter: @unchecked Sendable {
@@ -84,7 +80,7 @@ public final class TrainableAdapter: @unchecked Sendable {
 
     /// Accumulates the gradient of the summed loss −Σ wᵢ·log pᵢ; returns the loss and per-token logprobs.
     public func forwardBackward(_ batch: [Datum], loss: LossFunction = .crossEntropy) throws -> ForwardBackwardOutput {
-        let out = try TrainingGraph(model: base, adapter: lora).run(batch)
+        let out = try TrainingGraph(model: base, adapter: lora).run(batch, loss: loss)
         pendingGradients = true
         return out
     }

@@ -9,6 +9,7 @@ public struct ForwardBackwardOutput: Sendable {
     public var weightSum: Double
     public var auxLoss: Double?               // transformers' load_balancing_loss (without the coefficient)
     public var expertLoad: [[Double]]         // per sparse layer: fraction of routed slots per expert
+    public var clipFraction: Double = 0       // PPO-style losses: scored positions whose ratio was clipped
 }
 
 /// The whole-model training pass: a forward that records what backward needs (the `Cache` structs), the loss, and
@@ -70,9 +71,17 @@ public final class TrainingGraph {
 
     /// Forward; then, if `backward`, the gradient of `lossScale · loss` accumulated into the adapter's and/or the
     /// full-parameter gradients.
-    public func run(_ batch: [Datum], backward: Bool = true, lossScale: Float = 1) throws -> ForwardBackwardOutput {
+    public func run(_ batch: [Datum], backward: Bool = true, lossScale: Float = 1,
+                    loss lossFunction: LossFunction = .crossEntropy) throws -> ForwardBackwardOutput {
         let c = model.config
-        for (i, d) in batch.enumerated() { try d.validate(index: i, vocabSize: c.vocabSize) }
+        for (i, d) in batch.enumerated() {
+            try d.validate(index: i, vocabSize: c.vocabSize)
+            if lossFunction.isPolicyGradient {
+                guard d.samplingLogprobs?.count == d.tokens.count, d.advantages?.count == d.tokens.count else {
+                    throw LatheError("datum \(i): loss \(lossFunction.name) needs logprobs and advantages, one per position")
+                }
+            }
+        }
         guard !batch.isEmpty else { throw LatheError("forward_backward: the batch is empty") }
         let h = c.hiddenSize, v = c.vocabSize
         let lengths = batch.map(\.tokens.count)
@@ -104,7 +113,9 @@ public final class TrainingGraph {
         let headCache = LinearCache(xa: lora?.lmHead.map { FloatBuffer(count: n * $0.rank) })
         Linear.forward(xnF.pointer, rows: n, model.lmHead, lora: lora?.lmHead, logits.pointer, xa: headCache.xa)
         let targets = batch.flatMap(\.targets), weights = batch.flatMap(\.weights)
-        var loss = 0.0, weightSum = 0.0
+        let sampling = lossFunction.isPolicyGradient ? batch.flatMap { $0.samplingLogprobs! } : []
+        let advantages = lossFunction.isPolicyGradient ? batch.flatMap { $0.advantages! } : []
+        var loss = 0.0, weightSum = 0.0, clippedCount = 0, scored = 0
         var logprobs: [[Float]] = batch.map { [Float](repeating: 0, count: $0.tokens.count) }
         for b in 0..<batch.count {
             for i in 0..<lengths[b] {
@@ -114,12 +125,16 @@ public final class TrainingGraph {
                 let lp = row[targets[r]] - lse
                 logprobs[b][i] = lp
                 let w = weights[r]
-                loss -= Double(w) * Double(lp)
+                let term = lossFunction.term(logprob: lp, weight: w, samplingLogprob: sampling.isEmpty ? 0 : sampling[r],
+                                             advantage: advantages.isEmpty ? 0 : advantages[r])
+                loss += term.loss
                 weightSum += Double(w)
-                // dlogits = w·(softmax − onehot), scaled; rows with w = 0 get zero gradient.
+                if w != 0 { scored += 1; if term.clipped { clippedCount += 1 } }
+                // dL/dlogits = (df/dℓ)·(onehot − softmax) = s·(softmax − onehot) with s = −df/dℓ (scaled); rows
+                // with no gradient are zeroed.
                 if backward {
-                    if w == 0 { row.update(repeating: 0, count: v) } else {
-                        let s = w * lossScale
+                    let s = -term.dLogprob * lossScale
+                    if s == 0 { row.update(repeating: 0, count: v) } else {
                         _ = Kernels.expInto(row, row, v, minus: lse, scale: s)
                         row[targets[r]] -= s
                     }
@@ -177,7 +192,7 @@ public final class TrainingGraph {
             }
         }
         return ForwardBackwardOutput(loss: loss, logprobs: logprobs, tokens: n, weightSum: weightSum, auxLoss: aux,
-                                     expertLoad: load)
+                                     expertLoad: load, clipFraction: scored > 0 ? Double(clippedCount) / Double(scored) : 0)
     }
 
     // MARK: layer forward
