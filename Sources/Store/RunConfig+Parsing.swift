@@ -3,7 +3,7 @@ import TOMLKit
 
 extension RunConfig {
     /// Sections a config may have; `rl`, `vision` and `memory` are reserved and must stay empty for now.
-    static let sectionNames = ["model", "data", "lora", "optimizer", "training", "eval", "checkpoint", "pretrain"]
+    static let sectionNames = ["model", "data", "lora", "optimizer", "training", "eval", "checkpoint", "pretrain", "rl"]
         + reservedKinds
 
     /// Reads and validates a config file; errors name the file as given (`url.relativePath`).
@@ -59,7 +59,7 @@ extension RunConfig {
             if reservedKinds.contains(kindText) {
                 throw root.error(.invalidValue, "kind", "kind \"\(kindText)\" arrives with its issue")
             }
-            throw root.error(.invalidValue, "kind", "unknown kind \"\(kindText)\" (expected sft or pretrain)")
+            throw root.error(.invalidValue, "kind", "unknown kind \"\(kindText)\" (expected sft, rl or pretrain)")
         }
         for reserved in reservedKinds {
             guard let section = try root.table(reserved) else { continue }
@@ -70,11 +70,16 @@ extension RunConfig {
         }
 
         let model = try readModel(root.table("model"))
-        guard let dataFields = try root.table("data") else {
+        let data: DataSection
+        if let dataFields = try root.table("data") {
+            data = try readData(dataFields)
+        } else if kind == .rl {
+            data = DataSection(train: "")   // RL prompts come from the environment
+        } else {
             throw root.error(.missingKey, "data.train", "missing required key")
         }
-        let data = try readData(dataFields)
-        let lora = try root.table("lora").map(readLoRA) ?? (kind == .sft ? LoRA() : nil)
+        let lora = try root.table("lora").map(readLoRA) ?? (kind == .sft || kind == .rl ? LoRA() : nil)
+        let rl = try root.table("rl").map(readRL) ?? (kind == .rl ? RL() : nil)
         let optimizer = try readOptimizer(root.table("optimizer"))
         guard let trainingFields = try root.table("training") else {
             throw root.error(.missingKey, "training.steps", "missing required key")
@@ -88,6 +93,7 @@ extension RunConfig {
                                lora: nil, optimizer: optimizer, training: training, eval: eval,
                                checkpoint: checkpoint, pretrain: pretrain)
         config.lora = lora
+        config.rl = rl
         return config
     }
 
@@ -100,6 +106,25 @@ extension RunConfig {
             throw fields.error(.invalidValue, key, "unknown value \"\(text)\" (expected \(expected))")
         }
         return value
+    }
+
+    private static func readRL(_ fields: TOMLFields) throws -> RL {
+        var rl = RL()
+        rl.env = try fields.string("env") ?? rl.env
+        rl.digits = try fields.int("digits") ?? rl.digits
+        rl.groupSize = try fields.int("group_size") ?? rl.groupSize
+        rl.promptsPerStep = try fields.int("prompts_per_step") ?? rl.promptsPerStep
+        rl.loss = try fields.string("loss") ?? rl.loss
+        rl.clipLow = try fields.double("clip_low") ?? rl.clipLow
+        rl.clipHigh = try fields.double("clip_high") ?? rl.clipHigh
+        rl.normalizeAdvantages = try fields.bool("normalize_advantages") ?? rl.normalizeAdvantages
+        rl.klCoef = try fields.double("kl_coef") ?? rl.klCoef
+        rl.klEstimator = try readEnum(fields, "kl_estimator", RL.KLEstimatorName.self) ?? rl.klEstimator
+        rl.maxTokens = try fields.int("max_tokens") ?? rl.maxTokens
+        rl.temperature = try fields.double("temperature") ?? rl.temperature
+        rl.evalPrompts = try fields.int("eval_prompts") ?? rl.evalPrompts
+        try fields.rejectUnknownKeys()
+        return rl
     }
 
     private static func readModel(_ fields: TOMLFields?) throws -> Model {

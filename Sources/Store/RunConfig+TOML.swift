@@ -14,6 +14,7 @@ extension RunConfig {
         if let base = model.base { out.key("base", quotedString(base)) }
         out.key("weights", quotedString(model.weights.rawValue))
 
+        if !(kind == .rl && data.train.isEmpty) {
         out.section("data")
         out.key("train", quotedString(data.train))
         if let eval = data.eval { out.key("eval", quotedString(eval)) }
@@ -21,6 +22,7 @@ extension RunConfig {
         out.key("packing", "\(data.packing)")
         out.key("shuffle", "\(data.shuffle)")
         out.key("eval_fraction", tomlFloat(data.evalFraction))
+        }
 
         if let lora {
             out.section("lora")
@@ -58,6 +60,23 @@ extension RunConfig {
         out.section("checkpoint")
         out.key("every", "\(checkpoint.every)")
         out.key("keep", "\(checkpoint.keep)")
+
+        if let rl {
+            out.section("rl")
+            out.key("env", quotedString(rl.env))
+            out.key("digits", "\(rl.digits)")
+            out.key("group_size", "\(rl.groupSize)")
+            out.key("prompts_per_step", "\(rl.promptsPerStep)")
+            out.key("loss", quotedString(rl.loss))
+            out.key("clip_low", tomlFloat(rl.clipLow))
+            out.key("clip_high", tomlFloat(rl.clipHigh))
+            out.key("normalize_advantages", "\(rl.normalizeAdvantages)")
+            out.key("kl_coef", tomlFloat(rl.klCoef))
+            out.key("kl_estimator", quotedString(rl.klEstimator.rawValue))
+            out.key("max_tokens", "\(rl.maxTokens)")
+            out.key("temperature", tomlFloat(rl.temperature))
+            out.key("eval_prompts", "\(rl.evalPrompts)")
+        }
 
         if let p = pretrain {
             out.section("pretrain")

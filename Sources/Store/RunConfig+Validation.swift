@@ -21,6 +21,28 @@ extension RunConfig {
             }
             if pretrain != nil { check.fail("pretrain", "only for kind \"pretrain\" (this config is kind \"sft\")") }
             if lora == nil { check.fail("lora", "missing required section for kind \"sft\"", .missingKey) }
+        case .rl:
+            if model.base == nil {
+                check.fail("model.base", "missing required key (kind \"rl\" fine-tunes a base model)", .missingKey)
+            }
+            if pretrain != nil { check.fail("pretrain", "only for kind \"pretrain\" (this config is kind \"rl\")") }
+            if let rl {
+                if !RL.environments.contains(rl.env) {
+                    check.fail("rl.env", "unknown environment \"\(rl.env)\" (expected \(RL.environments.joined(separator: ", ")))")
+                }
+                if !RL.losses.contains(rl.loss) {
+                    check.fail("rl.loss", "unknown loss \"\(rl.loss)\" (expected \(RL.losses.joined(separator: ", ")))")
+                }
+                check.atLeast("rl.group_size", rl.groupSize, 2)
+                check.atLeast("rl.prompts_per_step", rl.promptsPerStep, 1)
+                check.atLeast("rl.max_tokens", rl.maxTokens, 1)
+                check.atLeast("rl.eval_prompts", rl.evalPrompts, 0)
+                if !(1...6).contains(rl.digits) { check.fail("rl.digits", "must be 1 to 6 (got \(rl.digits))") }
+                if !(rl.clipLow > 0 && rl.clipLow <= 1) { check.fail("rl.clip_low", "must be in (0, 1] (got \(rl.clipLow))") }
+                if !(rl.clipHigh >= 1 && rl.clipHigh.isFinite) { check.fail("rl.clip_high", "must be >= 1 (got \(rl.clipHigh))") }
+                if !(rl.klCoef >= 0 && rl.klCoef.isFinite) { check.fail("rl.kl_coef", "must be >= 0 (got \(rl.klCoef))") }
+                check.positive("rl.temperature", rl.temperature)
+            }
         case .pretrain:
             if model.base != nil {
                 check.fail("model.base",
@@ -31,7 +53,8 @@ extension RunConfig {
         }
         if let base = model.base, base.isEmpty { check.fail("model.base", "must not be empty") }
 
-        if data.train.isEmpty { check.fail("data.train", "must not be empty") }
+        if data.train.isEmpty && kind != .rl { check.fail("data.train", "must not be empty") }
+        if rl != nil && kind != .rl { check.fail("rl", "only for kind \"rl\" (this config is kind \"\(kind.rawValue)\")") }
         if let eval = data.eval, eval.isEmpty { check.fail("data.eval", "must not be empty") }
         check.atLeast("data.max_length", data.maxLength, 1)
         check.range("data.eval_fraction", data.evalFraction, min: 0, max: 1, maxInclusive: false)

@@ -5,11 +5,11 @@ import Foundation
 /// ones documented beside each field. Codable uses the TOML key names, so JSON outputs read the same.
 public struct RunConfig: Codable, Equatable, Sendable {
     public enum Kind: String, Codable, CaseIterable, Sendable {
-        case sft, pretrain
+        case sft, pretrain, rl
     }
 
     /// Run kinds whose sections exist but which arrive with their own issues.
-    public static let reservedKinds = ["rl", "vision", "memory"]
+    public static let reservedKinds = ["vision", "memory"]
 
     public var name: String
     public var kind: Kind = .sft
@@ -27,6 +27,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public var checkpoint = Checkpoint()
     /// Present exactly for kind = "pretrain".
     public var pretrain: Pretrain?
+    /// Present exactly for kind = "rl" (defaults when the file has no `[rl]`).
+    public var rl: RL?
 
     public init(name: String, kind: Kind = .sft, seed: Int = 0, threads: Int? = nil, model: Model = Model(),
                 data: DataSection, lora: LoRA? = nil, optimizer: Optimizer = Optimizer(), training: Training,
@@ -37,7 +39,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
         self.threads = threads
         self.model = model
         self.data = data
-        self.lora = lora ?? (kind == .sft ? LoRA() : nil)
+        self.lora = lora ?? (kind == .sft || kind == .rl ? LoRA() : nil)
+        self.rl = kind == .rl ? RL() : nil
         self.optimizer = optimizer
         self.training = training
         self.eval = eval
@@ -46,6 +49,49 @@ public struct RunConfig: Codable, Equatable, Sendable {
     }
 
     public var resolvedThreads: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+
+    /// On-policy LoRA RL: groups of samples per prompt from an environment with a verifiable reward, group-relative
+    /// advantages, a policy-gradient loss, optional KL to the base (the same model with LoRA off).
+    public struct RL: Codable, Equatable, Sendable {
+        /// The environment (prompts and their reward): "arithmetic".
+        public var env = "arithmetic"
+        /// Arithmetic operands have 1…digits digits.
+        public var digits = 2
+        public var groupSize = 8
+        public var promptsPerStep = 8
+        /// "importance_sampling", "ppo" or "cispo".
+        public var loss = "ppo"
+        public var clipLow: Double = 0.8
+        public var clipHigh: Double = 1.2
+        /// GRPO: divide advantages by the group's standard deviation.
+        public var normalizeAdvantages = false
+        /// KL(policy ‖ base) penalty per token, subtracted from the advantage (0 = off).
+        public var klCoef: Double = 0
+        public var klEstimator: KLEstimatorName = .k3
+        public var maxTokens = 48
+        public var temperature: Double = 1
+        /// Held-out prompts for the accuracy eval (at eval.every and at the end; 0 = none).
+        public var evalPrompts = 200
+
+        public enum KLEstimatorName: String, Codable, CaseIterable, Sendable { case k1, k3 }
+
+        enum CodingKeys: String, CodingKey {
+            case env, digits, loss, temperature
+            case groupSize = "group_size"
+            case promptsPerStep = "prompts_per_step"
+            case clipLow = "clip_low"
+            case clipHigh = "clip_high"
+            case normalizeAdvantages = "normalize_advantages"
+            case klCoef = "kl_coef"
+            case klEstimator = "kl_estimator"
+            case maxTokens = "max_tokens"
+            case evalPrompts = "eval_prompts"
+        }
+
+        public init() {}
+        public static let environments = ["arithmetic"]
+        public static let losses = ["importance_sampling", "ppo", "cispo"]
+    }
 
     public enum WeightFormat: String, Codable, CaseIterable, Sendable {
         case f32, bf16

@@ -109,7 +109,6 @@ let exampleSFT = """
     every = 50
     keep = 3
 
-    [rl]
     [vision]
     [memory]
     """
