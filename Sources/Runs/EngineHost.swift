@@ -17,7 +17,7 @@ public final class EngineHost: @unchecked Sendable {
     // Engine-thread state (touched only inside worker jobs).
     private var session: Session?
     private var template: ChatTemplate?
-    private var live: SFTRun?
+    private var live: LiveRun?
     private var adapterCache: [(path: String, adapter: TrainableAdapter)] = []
     private var adapterCounter = 0
     private var liveID: String?
@@ -78,7 +78,7 @@ public final class EngineHost: @unchecked Sendable {
             do {
                 let base = try configBase(source)
                 let s = try loadSession(base)
-                let run = try SFTRun.prepare(workspace: workspace, source: source, session: s) { [self] in
+                let run = try Runs.prepare(workspace: workspace, source: source, session: s) { [self] in
                     self.emit(.message($0, isError: false))
                 }
                 live = run

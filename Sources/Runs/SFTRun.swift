@@ -26,12 +26,14 @@ public struct StepReport: Sendable {
     public var gradNorm: Double
     public var tokens: Int
     public var seconds: Double
+    /// RL runs: the step's mean reward (the progress line shows it instead of the loss).
+    public var reward: Double?
     public var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }
 }
 
 /// One SFT run: config → base model, data, adapter → steps with metrics, eval samples and checkpoints.
 /// Driven one optimizer step at a time (`step()`), so a caller can serve other work between steps.
-public final class SFTRun: @unchecked Sendable {
+public final class SFTRun: LiveRun, @unchecked Sendable {
     public let ws: Workspace
     public private(set) var record: RunRecord
     public let config: RunConfig
@@ -70,57 +72,22 @@ public final class SFTRun: @unchecked Sendable {
     /// `session` already holds it. `log` receives one-line progress messages.
     public static func prepare(workspace ws: Workspace, source: RunSource, session existing: Session? = nil,
                                pool: ThreadPool? = nil, log: (String) -> Void) throws -> SFTRun {
-        var record: RunRecord
-        let config: RunConfig
-        var parentCheckpoint: CheckpointRecord?
-        switch source {
-        case .config(let url):
-            config = try wrap { try RunConfig.load(url) }
-            record = RunRecord(id: try ws.newRunID(kind: "sft"), config: config,
-                               configText: (try? String(contentsOf: url, encoding: .utf8)) ?? config.toTOML())
-        case .configText(let text, let sourceName):
-            config = try wrap { try RunConfig.parse(text, source: sourceName) }
-            record = RunRecord(id: try ws.newRunID(kind: "sft"), config: config, configText: text)
-        case .resume(let id):
-            guard let found = try ws.run(id) else { throw LatheError("run \(id): not in \(ws.directory.path)") }
-            record = found
-            config = try wrap { try RunConfig.parse(found.configTOML, source: "runs/\(found.id)/config.toml") }
-        case .fork(let parentID, let name, let text):
-            guard let parent = try ws.run(parentID) else { throw LatheError("run \(parentID): not in \(ws.directory.path)") }
-            guard let ckpt = try ws.checkpoint(run: parentID, name: name) else {
-                throw LatheError("run \(parentID): no checkpoint named \(name)")
-            }
-            let configText = text ?? parent.configTOML
-            config = try wrap { try RunConfig.parse(configText, source: "fork of \(parentID)") }
-            record = RunRecord(id: try ws.newRunID(kind: "sft"), config: config, configText: configText)
-            record.parentRunID = parentID
-            record.parentCheckpoint = name
-            parentCheckpoint = ckpt
-        }
+        try prepare(workspace: ws, source: source, resolved: RunSetup.resolve(source, ws), session: existing, pool: pool, log: log)
+    }
+
+    static func prepare(workspace ws: Workspace, source: RunSource, resolved: RunSetup.Resolved, session existing: Session?,
+                        pool: ThreadPool?, log: (String) -> Void) throws -> SFTRun {
+        var record = resolved.record
+        let config = resolved.config
+        let parentCheckpoint = resolved.parentCheckpoint
         guard config.kind == .sft else {
-            throw LatheError("\(record.id): kind: this loop runs sft configs (use `lathe pretrain` for pretraining)")
+            throw LatheError("\(record.id): kind: this loop runs sft configs")
         }
         // Data files are parsed before anything is loaded or created: a bad line stops the run here.
         let trainURL = ws.resolve(config.data.train)
         let trainSet = try wrap { try ChatDataset(contentsOf: trainURL) }
         let evalData = try config.data.eval.map { path in try wrap { try ChatDataset(contentsOf: ws.resolve(path)) } }
-        let threads = config.resolvedThreads
-        let baseDir = ws.resolve(config.model.base!)
-        let precision: WeightPrecision = config.model.weights == .bf16 ? .bf16 : .f32
-        let session: Session
-        if let existing {
-            guard existing.baseDirectory?.standardizedFileURL.path == baseDir.standardizedFileURL.path else {
-                throw LatheError("model.base: \(config.model.base!) differs from the loaded base \(existing.baseDirectory?.path ?? "?"); one base per process")
-            }
-            session = existing
-        } else {
-            BLAS.setThreads(threads)
-            log("loading \(baseDir.path)")
-            session = try Session(baseDirectory: baseDir, precision: precision, pool: pool ?? ThreadPool(threads: threads),
-                                  seed: UInt64(config.seed))
-        }
-        guard let tokenizer = session.tokenizer else { throw LatheError("\(baseDir.path): no tokenizer.json") }
-        let template = try wrap { try ChatTemplate(tokenizer: tokenizer, source: "\(baseDir.lastPathComponent)/tokenizer.json") }
+        let (session, tokenizer, template) = try RunSetup.session(config, ws, existing: existing, pool: pool, log: log)
 
         let tokenized = try wrap {
             try TokenizedDataset(trainSet, template: template, maxLength: config.data.maxLength,
@@ -132,13 +99,7 @@ public final class SFTRun: @unchecked Sendable {
         }
         log("\(tokenized.train.count) training examples (\(tokenized.summary.truncated) truncated), \(evalSet.count) held out")
         let layout: BatchIterator.Layout = config.data.packing ? .packed(rowLength: config.data.maxLength) : .padded
-        let lora = config.lora ?? RunConfig.LoRA()
-        let loraConfig = LoRAConfig(rank: lora.rank, alpha: lora.alpha,
-                                    targets: lora.targets.map { LoRATarget(rawValue: $0.rawValue)! },
-                                    useRSLoRA: lora.rslora, dropout: lora.dropout, rankPattern: lora.rankPattern,
-                                    alphaPattern: lora.alphaPattern)
-        session.removeAdapter(record.id)
-        let adapter = try session.createAdapter(record.id, loraConfig, seed: UInt64(config.seed))
+        let adapter = try RunSetup.adapter(config, record, session)
         var iterator = BatchIterator(examples: tokenized.train, layout: layout, seed: UInt64(config.seed),
                                      shuffles: config.data.shuffle)
         var startStep = 0, tokens = 0
@@ -165,21 +126,8 @@ public final class SFTRun: @unchecked Sendable {
                 try restore(from: parentCheckpoint)
                 log("forking \(record.parentRunID!) at \(parentCheckpoint.name) into \(record.id)")
             }
-            // Provenance: Lathe's commit, data hash, thread count and this machine's figures.
-            log("measuring the machine (sgemm peak, read bandwidth)")
-            let machine = MachineProbe.Figures(sgemmGflops: MachineProbe.sgemmPeak(size: 768, reps: 3),
-                                               memReadGBs: MachineProbe.memoryReadBandwidth(megabytes: 256, reps: 2,
-                                                                                            pool: session.pool))
-            record.gitCommit = BuildInfo.commit
-            record.dataHash = SHA256.hexDigest(try Data(contentsOf: trainURL))
-            record.sgemmGflops = machine.sgemmGflops
-            record.memReadGBs = machine.memReadGBs
-            record.threads = threads
-            record.lastStep = startStep
-            record.status = .running
-            try ws.createRun(record)
-            try FileWriting.atomicWrite(Data(record.configTOML.utf8),
-                                        to: ws.runDirectory(record.id).appendingPathComponent("config.toml"))
+            try RunSetup.create(&record, config, ws, session: session, dataHash: SHA256.hexDigest(try Data(contentsOf: trainURL)),
+                                startStep: startStep, log: log)
         }
         return SFTRun(ws: ws, record: record, config: config, session: session, adapter: adapter, template: template,
                       tokenizer: tokenizer, iterator: iterator, evalSet: evalSet, startStep: startStep, tokensSeen: tokens)
@@ -188,20 +136,8 @@ public final class SFTRun: @unchecked Sendable {
     public var totalSteps: Int { config.training.steps }
     public var isFinished: Bool { currentStep >= totalSteps }
 
-    var adam: AdamParams {
-        let o = config.optimizer
-        return AdamParams(learningRate: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay,
-                          gradClipNorm: o.gradClip)
-    }
-
-    var schedule: LRSchedule {
-        let o = config.optimizer, total = config.training.steps
-        switch o.schedule {
-        case .constant: return .constant
-        case .warmupLinear: return .warmupLinear(warmup: o.warmupSteps, total: total)
-        case .warmupCosine: return .warmupCosine(warmup: o.warmupSteps, total: total, minRatio: o.minLRRatio)
-        }
-    }
+    var adam: AdamParams { RunSetup.adam(config) }
+    var schedule: LRSchedule { RunSetup.schedule(config) }
 
     /// One optimizer step (grad_accum micro-batches, weights normalised over all their loss tokens), its metrics,
     /// and the eval and checkpoint the config schedules at that step. A failure keeps the last checkpoint.

@@ -35,7 +35,7 @@ struct TrainCommand: ParsableCommand {
         let source: RunSource = config.map { .config(URL(fileURLWithPath: $0)) } ?? .resume(runID: resume!)
         if let serve { return try trainServing(ws, source, port: serve) }
         let pool = Runtime.pool(threads: try Self.threads(source, ws))
-        let run = try SFTRun.prepare(workspace: ws, source: source, pool: pool) { stderrLine("[train] " + $0) }
+        let run = try Runs.prepare(workspace: ws, source: source, pool: pool) { stderrLine("[train] " + $0) }
         try Self.execute(run)
     }
 
@@ -71,7 +71,7 @@ struct TrainCommand: ParsableCommand {
                 case .runStarted(let record): stderrLine("[train] \(record.id) started; served as model \(record.id)")
                 case .step(_, let r):
                     if progress == nil { progress = ProgressLine(total: r.totalSteps, start: r.step - 1) }
-                    progress?.update(step: r.step, loss: r.loss, tokensPerS: r.tokensPerSecond)
+                    progress?.update(r)
                 case .runEnded(let id, let status, let error):
                     progress?.finish()
                     if let error { failure = error }
@@ -100,13 +100,13 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// Steps to the end with a progress line; Ctrl-C checkpoints and pauses between steps.
-    static func execute(_ run: SFTRun) throws {
+    static func execute(_ run: LiveRun) throws {
         let interrupted = InterruptFlag.install()
         let progress = ProgressLine(total: run.totalSteps, start: run.startStep)
         do {
             while !run.isFinished {
                 let report = try run.step()
-                progress.update(step: report.step, loss: report.loss, tokensPerS: report.tokensPerSecond)
+                progress.update(report)
                 if interrupted.isSet && !run.isFinished {
                     try run.stop(.paused)
                     progress.finish()
@@ -134,14 +134,19 @@ final class ProgressLine {
 
     init(total: Int, start: Int) { self.total = total; self.start = start }
 
-    func update(step: Int, loss: Double, tokensPerS: Double) {
+    func update(_ r: StepReport) {
+        update(step: r.step, figure: r.reward.map { String(format: "reward %.3f", $0) } ?? String(format: "loss %.4f", r.loss),
+               tokensPerS: r.tokensPerSecond)
+    }
+
+    func update(step: Int, figure: String, tokensPerS: Double) {
         let elapsed = Date().timeIntervalSince(began)
         let done = Double(step - start)
         let eta = done > 0 ? elapsed / done * Double(total - step) : 0
         let width = 24
         let filled = Int(Double(width) * Double(step) / Double(max(total, 1)))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let line = String(format: "step %d/%d %@ loss %.4f  %.0f tok/s  ETA %@", step, total, bar, loss, tokensPerS,
+        let line = String(format: "step %d/%d %@ %@  %.0f tok/s  ETA %@", step, total, bar, figure, tokensPerS,
                           ProgressLine.clock(eta))
         if tty {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))

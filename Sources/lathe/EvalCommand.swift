@@ -1,0 +1,100 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Foundation
+import Runs
+import Stats
+import Store
+import Tensor
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eval",
+        abstract: "Accuracy of a run's adapter (or a model) on an environment's held-out prompts, with a Wilson 95 % interval and pass@k.",
+        discussion: """
+        Greedy accuracy on N held-out prompts (never used in training); with --k K > 1 also K samples per prompt at \
+        temperature 1 and the unbiased pass@1 and pass@K. A run's result is stored in the workspace's eval results.
+        """)
+
+    @Option(help: "Workspace directory.") var workspace = "workspaces/default"
+    @Option(name: .customLong("run"), help: "Evaluate this run's adapter.") var runID: String?
+    @Option(help: "With --run: this checkpoint step (default: the latest).") var step: Int?
+    @Option(help: "Or a base model folder (with --adapter for a PEFT adapter).") var model: String?
+    @Option(help: "PEFT adapter folder (with --model).") var adapter: String?
+    @Option(help: "Environment.") var env = "arithmetic"
+    @Option(help: "Operand digits (arithmetic).") var digits = 2
+    @Option(help: "Held-out prompts.") var n = 200
+    @Option(help: "Samples per prompt for pass@k (1 = greedy only).") var k = 1
+    @Option(help: "Max new tokens.") var maxTokens = 48
+    @Option(help: "Seed of the pass@k samples.") var seed: UInt64 = 0
+    @Option(help: "Engine threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        if (runID == nil) == (model == nil) { throw ValidationError("give exactly one of --run or --model") }
+        if n < 1 || k < 1 { throw ValidationError("--n and --k must be at least 1") }
+    }
+
+    func run() throws {
+        let pool = Runtime.pool(threads: threads)
+        var ws: Workspace?
+        var baseDir: URL, adapterDir: URL?
+        var checkpointStep: Int?
+        if let runID {
+            let w = try wrap { try Workspace.open(URL(fileURLWithPath: workspace), mode: .writeIfFree) }
+            ws = w
+            guard let record = try w.run(runID) else { throw LatheError("--run \(runID): not in \(workspace)") }
+            let config = try wrap { try RunConfig.parse(record.configTOML, source: "runs/\(runID)/config.toml") }
+            baseDir = w.resolve(config.model.base ?? "")
+            let ckpts = try w.checkpoints(run: runID, kind: .state)
+            guard let ckpt = step.map({ s in ckpts.first { $0.step == s } }) ?? ckpts.last else {
+                throw LatheError("--run \(runID): no checkpoint\(step.map { " at step \($0)" } ?? "") (have: \(ckpts.map(\.name).joined(separator: ", ")))")
+            }
+            adapterDir = w.resolve(ckpt.path)
+            checkpointStep = ckpt.step
+        } else {
+            baseDir = URL(fileURLWithPath: model!)
+            adapterDir = adapter.map { URL(fileURLWithPath: $0) }
+        }
+        defer { try? ws?.close() }
+        let session = try Session(baseDirectory: baseDir, pool: pool)
+        guard let tokenizer = session.tokenizer else { throw LatheError("\(baseDir.path): no tokenizer.json") }
+        let template = try wrap { try ChatTemplate(tokenizer: tokenizer) }
+        let trained = try adapterDir.map { try session.importAdapter("eval", from: $0) }
+        let environment = try wrap { try Environments.make(name: env, digits: digits, seed: 0) }
+        let stops = SFTRun.stopTokens(session: session, tokenizer: tokenizer)
+        let t0 = Date()
+        let greedy = try RLRun.accuracy(environment: environment, count: n, maxTokens: maxTokens, template: template,
+                                        tokenizer: tokenizer, stopIDs: stops) { ids, params in
+            try (trained?.sample(prompt: ids, params: params) ?? session.sample(prompt: ids, params: params))[0].ids
+        }
+        var passAt: [String: Double] = [:]
+        if k > 1 {
+            var problems: [(n: Int, c: Int)] = []
+            for (i, p) in environment.heldOutPrompts(count: n).enumerated() {
+                let ids = template.encode(p.messages, addGenerationPrompt: true).ids
+                let params = SamplingParams(maxTokens: maxTokens, temperature: 1, seed: seed &+ UInt64(i), stopTokens: stops)
+                let outs = try trained?.sample(prompt: ids, params: params, count: k) ?? session.sample(prompt: ids, params: params, count: k)
+                let c = outs.filter { environment.reward(p, completion: tokenizer.decode($0.ids, skipSpecialTokens: true)) >= 1 }.count
+                problems.append((k, c))
+            }
+            for kk in [1, k] { passAt["\(kk)"] = try meanPassAtK(problems, k: kk) }
+        }
+        let seconds = Date().timeIntervalSince(t0)
+        if let ws, let runID, !ws.isReadOnly {
+            try ws.addEvalResult(EvalResult(runID: runID, step: checkpointStep ?? 0, name: "\(env)/accuracy", value: greedy.accuracy,
+                                            ciLow: greedy.interval.low, ciHigh: greedy.interval.high, n: greedy.n))
+        }
+        let out = Output(env: env, n: greedy.n, accuracy: greedy.accuracy, ci95: [greedy.interval.low, greedy.interval.high],
+                         pass_at_k: passAt.isEmpty ? nil : passAt, run: runID, step: checkpointStep,
+                         model: runID == nil ? baseDir.path : nil, adapter: runID == nil ? adapter : nil, seconds: seconds)
+        if json { try printJSON(out) } else {
+            print(String(format: "%@: accuracy %.3f [%.3f, %.3f] on %d held-out prompts", env, greedy.accuracy, greedy.interval.low,
+                         greedy.interval.high, greedy.n) + passAt.keys.sorted().map { String(format: ", pass@%@ %.3f", $0, passAt[$0]!) }.joined())
+        }
+    }
+
+    struct Output: Encodable {
+        var env: String, n: Int, accuracy: Double, ci95: [Double], pass_at_k: [String: Double]?
+        var run: String?, step: Int?, model: String?, adapter: String?, seconds: Double
+    }
+}
