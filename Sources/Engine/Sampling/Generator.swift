@@ -25,19 +25,30 @@ public final class Generator: @unchecked Sendable {
 
     public func generate(prompt: [Int], params: SamplingParams, count: Int = 1, adapter: LoRAAdapter? = nil,
                          onToken: TokenCallback? = nil) throws -> [Completion] {
+        try generate(input: .tokens(prompt), params: params, count: count, adapter: adapter, onToken: onToken)
+    }
+
+    /// Like `generate(prompt:)` from any model input: token ids, or input embeddings [T, hidden] (image tokens).
+    public func generate(input: ModelInput, params: SamplingParams, count: Int = 1, adapter: LoRAAdapter? = nil,
+                         onToken: TokenCallback? = nil) throws -> [Completion] {
         decoder.adapter = adapter
         defer { decoder.adapter = nil }
         let vocab = model.config.vocabSize
         try params.validate(vocabSize: vocab)
-        guard !prompt.isEmpty else { throw LatheError("prompt: at least one token is needed") }
+        let promptLength: Int
+        switch input {
+        case .tokens(let ids): promptLength = ids.count
+        case .embeddings(let e): promptLength = e.count / model.config.hiddenSize
+        }
+        guard promptLength > 0 else { throw LatheError("prompt: at least one token is needed") }
         guard count >= 1 else { throw LatheError("n: must be >= 1 (got \(count))") }
-        let capacity = prompt.count + params.maxTokens
+        let capacity = promptLength + params.maxTokens
         let maxPositions = model.config.maxPositionEmbeddings
         if capacity > maxPositions {
-            throw LatheError("prompt (\(prompt.count) tokens) + max_tokens (\(params.maxTokens)) exceeds max_position_embeddings \(maxPositions)")
+            throw LatheError("prompt (\(promptLength) tokens) + max_tokens (\(params.maxTokens)) exceeds max_position_embeddings \(maxPositions)")
         }
         let promptCache = model.newCache(capacity: capacity)
-        let pre = try model.forward(.tokens(prompt), cache: promptCache, options: ForwardOptions(logits: .last), adapter: adapter)
+        let pre = try model.forward(input, cache: promptCache, options: ForwardOptions(logits: .last), adapter: adapter)
         let first = pre.logits!
         var results: [Completion] = []
         for sample in 0..<count {

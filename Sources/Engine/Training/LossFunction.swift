@@ -98,4 +98,12 @@ public enum KLEstimator: String, Sendable, CaseIterable {
         case .k3: return exp(-d) - 1 + d
         }
     }
+
+    /// d k / d logprob (the reference held fixed): k1 → 1, k3 → 1 − e^{−d}.
+    public func derivative(logprob: Float, referenceLogprob: Float) -> Float {
+        switch self {
+        case .k1: return 1
+        case .k3: return Float(1 - exp(Double(referenceLogprob) - Double(logprob)))
+        }
+    }
 }

@@ -10,6 +10,58 @@ public struct ForwardBackwardOutput: Sendable {
     public var auxLoss: Double?               // transformers' load_balancing_loss (without the coefficient)
     public var expertLoad: [[Double]]         // per sparse layer: fraction of routed slots per expert
     public var clipFraction: Double = 0       // PPO-style losses: scored positions whose ratio was clipped
+    public var kl: Double? = nil              // with a KL penalty in the loss: Σ wᵢ·k(ℓᵢ, refᵢ) (before the coefficient)
+    public var injectedGradients: [[Float]] = []   // per datum, d loss / d injected values [positions, H] (backward only)
+    public var routing: [RouterRecord] = []   // per sparse layer, when asked for
+}
+
+/// What a pass through a linear head returns.
+public struct HeadOutput: Sendable {
+    public var loss: Double
+    public var outputs: [[[Float]]]           // per datum, per position, [head outputs]
+    public var tokens: Int
+    public var expertLoad: [[Double]]
+    public var injectedGradients: [[Float]] = []
+    public var routing: [RouterRecord] = []
+}
+
+/// A sparse layer's routing of every row of a pass.
+public struct RouterRecord: @unchecked Sendable {
+    public let experts: Int
+    public let probs: FloatBuffer             // [N, E] router softmax
+    public let chosen: [[Int]]                // per row, top-k experts
+
+    /// Mean entropy of the router distribution over rows, in nats.
+    public var meanEntropy: Double {
+        let n = chosen.count
+        guard n > 0 else { return 0 }
+        var s = 0.0
+        for i in 0..<(n * experts) { let p = Double(probs[i]); if p > 0 { s -= p * log(p) } }
+        return s / Double(n)
+    }
+
+    /// Mean KL(self ‖ other) of the router distributions row by row, and the fraction of rows whose top-k set differs.
+    public func drift(from other: RouterRecord) -> (kl: Double, changed: Double) {
+        precondition(other.chosen.count == chosen.count && other.experts == experts, "drift: the passes differ in shape")
+        let n = chosen.count
+        guard n > 0 else { return (0, 0) }
+        var kl = 0.0, changed = 0
+        for r in 0..<n {
+            for j in 0..<experts {
+                let p = Double(probs[r * experts + j]), q = Double(other.probs[r * experts + j])
+                if p > 0 { kl += p * (log(p) - log(max(q, 1e-30))) }
+            }
+            if Set(chosen[r]) != Set(other.chosen[r]) { changed += 1 }
+        }
+        return (kl / Double(n), Double(changed) / Double(n))
+    }
+}
+
+/// A KL penalty to a reference policy inside the loss: coef · Σ wᵢ · k(ℓᵢ, refᵢ).
+public struct KLPenalty: Sendable, Equatable {
+    public var coef: Float
+    public var estimator: KLEstimator
+    public init(coef: Float, estimator: KLEstimator) { self.coef = coef; self.estimator = estimator }
 }
 
 /// The whole-model training pass: a forward that records what backward needs (the `Cache` structs), the loss, and
@@ -67,66 +119,179 @@ public final class TrainingGraph {
         var moe: MoECache?
     }
 
-    // MARK: the pass
+    // MARK: the trunk: embedding → decoder layers → final norm
 
-    /// Forward; then, if `backward`, the gradient of `lossScale · loss` accumulated into the adapter's and/or the
-    /// full-parameter gradients.
-    public func run(_ batch: [Datum], backward: Bool = true, lossScale: Float = 1,
-                    loss lossFunction: LossFunction = .crossEntropy) throws -> ForwardBackwardOutput {
+    /// Everything the forward records for the backward, up to the final normed hidden state.
+    struct Trunk {
+        var n: Int
+        var offsets: [Int], lengths: [Int]
+        var ids: [Int]
+        var x: FloatBuffer                 // [N, H] residual stream after the last layer
+        var caches: [LayerCache]
+        var xnF: FloatBuffer               // [N, H] final normed hidden state
+        var rstdF: [Float]
+        var injectedRows: [[Int]]          // per datum, the rows whose input was injected
+        var lora: LoRAAdapter?
+    }
+
+    func validate(_ batch: [Datum], loss: LossFunction) throws {
         let c = model.config
+        guard !batch.isEmpty else { throw LatheError("forward_backward: the batch is empty") }
         for (i, d) in batch.enumerated() {
-            try d.validate(index: i, vocabSize: c.vocabSize)
-            if lossFunction.isPolicyGradient {
+            try d.validate(index: i, vocabSize: c.vocabSize, hiddenSize: c.hiddenSize)
+            if loss.isPolicyGradient {
                 guard d.samplingLogprobs?.count == d.tokens.count, d.advantages?.count == d.tokens.count else {
-                    throw LatheError("datum \(i): loss \(lossFunction.name) needs logprobs and advantages, one per position")
+                    throw LatheError("datum \(i): loss \(loss.name) needs logprobs and advantages, one per position")
                 }
             }
         }
-        guard !batch.isEmpty else { throw LatheError("forward_backward: the batch is empty") }
-        let h = c.hiddenSize, v = c.vocabSize
+        if let longest = batch.map(\.tokens.count).max(), longest > c.maxPositionEmbeddings {
+            throw LatheError("a datum of \(longest) tokens exceeds max_position_embeddings \(c.maxPositionEmbeddings)")
+        }
+    }
+
+    func trunkForward(_ batch: [Datum]) -> Trunk {
+        let c = model.config
+        let h = c.hiddenSize
         let lengths = batch.map(\.tokens.count)
         var offsets: [Int] = []
         var n = 0
         for t in lengths { offsets.append(n); n += t }
-        if let longest = lengths.max(), longest > c.maxPositionEmbeddings {
-            throw LatheError("a datum of \(longest) tokens exceeds max_position_embeddings \(c.maxPositionEmbeddings)")
-        }
         model.rotary.reserve(lengths.max()!)
         let lora = adapter?.enabled == true ? adapter : nil
 
-        // Embedding.
+        // Embedding rows, or the injected vectors (image tokens, soft prompts) where a datum gives them.
         let x = FloatBuffer(uninitialized: n * h)
         let ids = batch.flatMap(\.tokens)
         for (row, id) in ids.enumerated() { model.embedding.rows(id ..< id + 1).widen(into: x.pointer + row * h) }
+        var injectedRows: [[Int]] = []
+        for (b, d) in batch.enumerated() {
+            guard let inj = d.injected else { injectedRows.append([]); continue }
+            let rows = inj.positions.map { offsets[b] + $0 }
+            inj.values.withUnsafeBufferPointer { v in
+                for (j, r) in rows.enumerated() { (x.pointer + r * h).update(from: v.baseAddress! + j * h, count: h) }
+            }
+            injectedRows.append(rows)
+        }
 
         var caches: [LayerCache] = []
         for l in 0..<model.layers.count {
             caches.append(layerForward(l, x: x, rows: n, offsets: offsets, lengths: lengths, lora: lora?.layers[l]))
         }
-
-        // Final norm, LM head, loss.
         let eps = Float(c.rmsNormEps)
         let xnF = FloatBuffer(uninitialized: n * h)
         var rstdF = [Float](repeating: 0, count: n)
         for r in 0..<n { rstdF[r] = Kernels.rmsNorm(x.pointer + r * h, model.finalNorm.pointer, xnF.pointer + r * h, h, eps: eps) }
+        return Trunk(n: n, offsets: offsets, lengths: lengths, ids: ids, x: x, caches: caches, xnF: xnF, rstdF: rstdF,
+                     injectedRows: injectedRows, lora: lora)
+    }
+
+    /// Given d(loss)/d(final normed hidden state) [N, H]: accumulates every gradient below it and returns, per datum,
+    /// d(loss)/d(injected values) [positions, H] (empty for a datum without injected inputs).
+    func trunkBackward(_ t: Trunk, dxnF: FloatBuffer, auxGrad: [Float]?) -> [[Float]] {
+        let h = model.config.hiddenSize, n = t.n
+        let dx = FloatBuffer(uninitialized: n * h)
+        for r in 0..<n {
+            Kernels.rmsNormBackward(dxnF.pointer + r * h, x: t.x.pointer + r * h, weight: model.finalNorm.pointer,
+                                    rstd: t.rstdF[r], h, dx: dx.pointer + r * h, accumulate: false,
+                                    dWeight: gradients?.finalNorm.pointer)
+        }
+        for l in stride(from: model.layers.count - 1, through: 0, by: -1) {
+            layerBackward(l, t.caches[l], dx: dx, rows: n, offsets: t.offsets, lengths: t.lengths, lora: t.lora?.layers[l],
+                          auxGrad: auxGrad)
+        }
+        var injected = Set<Int>()
+        for rows in t.injectedRows { injected.formUnion(rows) }
+        if let g = gradients {
+            for (row, id) in t.ids.enumerated() where !injected.contains(row) {
+                Kernels.axpy(1, dx.pointer + row * h, g.embedding.pointer + id * h, h)
+            }
+        }
+        return t.injectedRows.map { rows in
+            var out = [Float](repeating: 0, count: rows.count * h)
+            out.withUnsafeMutableBufferPointer { o in
+                for (j, r) in rows.enumerated() { (o.baseAddress! + j * h).update(from: dx.pointer + r * h, count: h) }
+            }
+            return out
+        }
+    }
+
+    /// transformers' load-balancing loss over all sparse layers' rows (as it concatenates them), its gradient with
+    /// respect to every row's router probabilities (scaled by `coef`), and the per-layer expert load.
+    func loadBalancing(_ t: Trunk, coef: Float?, lossScale: Float) -> (aux: Double?, grad: [Float]?, load: [[Double]]) {
+        let c = model.config, n = t.n
+        let sparse = t.caches.compactMap(\.moe)
+        guard !sparse.isEmpty else { return (nil, nil, []) }
+        let e = c.numExperts, k = c.numExpertsPerTok
+        let rowsAll = Double(sparse.count * n)
+        var f = [Double](repeating: 0, count: k * e), pMean = [Double](repeating: 0, count: e)
+        var load: [[Double]] = []
+        for m in sparse {
+            var layerLoad = [Double](repeating: 0, count: e)
+            for r in 0..<n {
+                for (slot, x) in m.chosen[r].enumerated() { f[slot * e + x] += 1 / rowsAll; layerLoad[x] += 1 }
+                for j in 0..<e { pMean[j] += Double(m.probs[r * e + j]) / rowsAll }
+            }
+            load.append(layerLoad.map { $0 / Double(n * k) })
+        }
+        var a = 0.0
+        for s in 0..<k { for j in 0..<e { a += f[s * e + j] * pMean[j] } }
+        let aux = a * Double(e)
+        guard let coef else { return (aux, nil, load) }
+        let grad = (0..<e).map { j in
+            Float(Double(coef) * Double(e) * (0..<k).reduce(0.0) { $0 + f[$1 * e + j] } / rowsAll) * lossScale
+        }
+        return (aux, grad, load)
+    }
+
+    /// Per sparse layer: the router's probabilities and top-k choices for every row (telemetry: entropy, drift).
+    func routerRecords(_ t: Trunk) -> [RouterRecord] {
+        t.caches.compactMap(\.moe).map { RouterRecord(experts: model.config.numExperts, probs: $0.probs, chosen: $0.chosen) }
+    }
+
+    // MARK: the pass
+
+    /// Forward; then, if `backward`, the gradient of `lossScale · loss` accumulated into the adapter's and/or the
+    /// full-parameter gradients. With `kl`, each scored position adds coef·wᵢ·k(ℓᵢ, refᵢ) (the Datums carry the
+    /// reference logprobs): a KL penalty to the reference policy in the loss.
+    public func run(_ batch: [Datum], backward: Bool = true, lossScale: Float = 1,
+                    loss lossFunction: LossFunction = .crossEntropy, kl: KLPenalty? = nil,
+                    recordRouting: Bool = false) throws -> ForwardBackwardOutput {
+        try validate(batch, loss: lossFunction)
+        if kl != nil, let i = batch.firstIndex(where: { $0.referenceLogprobs?.count != $0.tokens.count }) {
+            throw LatheError("datum \(i): a KL penalty in the loss needs reference logprobs, one per position")
+        }
+        let c = model.config
+        let v = c.vocabSize
+        let t = trunkForward(batch)
+        let n = t.n, lora = t.lora
+
+        // LM head, loss.
         let logits = FloatBuffer(uninitialized: n * v)
         let headCache = LinearCache(xa: lora?.lmHead.map { FloatBuffer(count: n * $0.rank) })
-        Linear.forward(xnF.pointer, rows: n, model.lmHead, lora: lora?.lmHead, logits.pointer, xa: headCache.xa)
+        Linear.forward(t.xnF.pointer, rows: n, model.lmHead, lora: lora?.lmHead, logits.pointer, xa: headCache.xa)
         let targets = batch.flatMap(\.targets), weights = batch.flatMap(\.weights)
         let sampling = lossFunction.isPolicyGradient ? batch.flatMap { $0.samplingLogprobs! } : []
         let advantages = lossFunction.isPolicyGradient ? batch.flatMap { $0.advantages! } : []
-        var loss = 0.0, weightSum = 0.0, clippedCount = 0, scored = 0
+        let reference = kl != nil ? batch.flatMap { $0.referenceLogprobs! } : []
+        var loss = 0.0, weightSum = 0.0, clippedCount = 0, scored = 0, klSum = 0.0
         var logprobs: [[Float]] = batch.map { [Float](repeating: 0, count: $0.tokens.count) }
         for b in 0..<batch.count {
-            for i in 0..<lengths[b] {
-                let r = offsets[b] + i
+            for i in 0..<t.lengths[b] {
+                let r = t.offsets[b] + i
                 let row = logits.pointer + r * v
                 let lse = Kernels.logSumExp(row, v)
                 let lp = row[targets[r]] - lse
                 logprobs[b][i] = lp
                 let w = weights[r]
-                let term = lossFunction.term(logprob: lp, weight: w, samplingLogprob: sampling.isEmpty ? 0 : sampling[r],
+                var term = lossFunction.term(logprob: lp, weight: w, samplingLogprob: sampling.isEmpty ? 0 : sampling[r],
                                              advantage: advantages.isEmpty ? 0 : advantages[r])
+                if let kl, w != 0 {
+                    let k = kl.estimator.value(logprob: lp, referenceLogprob: reference[r])
+                    klSum += Double(w) * k
+                    term.loss += Double(kl.coef) * Double(w) * k
+                    term.dLogprob += kl.coef * w * kl.estimator.derivative(logprob: lp, referenceLogprob: reference[r])
+                }
                 loss += term.loss
                 weightSum += Double(w)
                 if w != 0 { scored += 1; if term.clipped { clippedCount += 1 } }
@@ -144,55 +309,64 @@ public final class TrainingGraph {
         if !loss.isFinite {
             throw LatheError("loss is \(loss) (non-finite) at the forward pass")
         }
+        let balance = loadBalancing(t, coef: auxLossCoef, lossScale: lossScale)
+        if let coef = auxLossCoef, let aux = balance.aux { loss += Double(coef) * aux }
 
-        // Load-balancing loss over all sparse layers' rows, as transformers concatenates them.
-        var aux: Double?
-        var auxGrad: [Float]?    // d aux / d p_{row,e}, the same for every row of every sparse layer
-        let sparse = caches.compactMap(\.moe)
-        var load: [[Double]] = []
-        if !sparse.isEmpty {
-            let e = c.numExperts, k = c.numExpertsPerTok
-            let rowsAll = Double(sparse.count * n)
-            var f = [Double](repeating: 0, count: k * e), pMean = [Double](repeating: 0, count: e)
-            for m in sparse {
-                var layerLoad = [Double](repeating: 0, count: e)
-                for r in 0..<n {
-                    for (slot, x) in m.chosen[r].enumerated() { f[slot * e + x] += 1 / rowsAll; layerLoad[x] += 1 }
-                    for j in 0..<e { pMean[j] += Double(m.probs[r * e + j]) / rowsAll }
-                }
-                load.append(layerLoad.map { $0 / Double(n * k) })
-            }
-            var a = 0.0
-            for s in 0..<k { for j in 0..<e { a += f[s * e + j] * pMean[j] } }
-            aux = a * Double(e)
-            if let coef = auxLossCoef {
-                loss += Double(coef) * aux!
-                auxGrad = (0..<e).map { j in
-                    Float(Double(coef) * Double(e) * (0..<k).reduce(0.0) { $0 + f[$1 * e + j] } / rowsAll) * lossScale
-                }
-            }
-        }
-
+        var injectedGradients: [[Float]] = []
         if backward {
-            let dxnF = FloatBuffer(count: n * h)
-            Linear.backward(logits.pointer, rows: n, x: xnF.pointer, model.lmHead, lora: lora?.lmHead, xa: headCache.xa,
+            let dxnF = FloatBuffer(count: n * c.hiddenSize)
+            Linear.backward(logits.pointer, rows: n, x: t.xnF.pointer, model.lmHead, lora: lora?.lmHead, xa: headCache.xa,
                             dx: dxnF.pointer, dW: gradients.map { ($0.lmHead ?? $0.embedding).pointer })
-            let dx = FloatBuffer(uninitialized: n * h)
-            for r in 0..<n {
-                Kernels.rmsNormBackward(dxnF.pointer + r * h, x: x.pointer + r * h, weight: model.finalNorm.pointer,
-                                        rstd: rstdF[r], h, dx: dx.pointer + r * h, accumulate: false,
-                                        dWeight: gradients?.finalNorm.pointer)
-            }
-            for l in stride(from: model.layers.count - 1, through: 0, by: -1) {
-                layerBackward(l, caches[l], dx: dx, rows: n, offsets: offsets, lengths: lengths, lora: lora?.layers[l],
-                              auxGrad: auxGrad)
-            }
-            if let g = gradients {
-                for (row, id) in ids.enumerated() { Kernels.axpy(1, dx.pointer + row * h, g.embedding.pointer + id * h, h) }
+            injectedGradients = trunkBackward(t, dxnF: dxnF, auxGrad: balance.grad)
+        }
+        return ForwardBackwardOutput(loss: loss, logprobs: logprobs, tokens: n, weightSum: weightSum, auxLoss: balance.aux,
+                                     expertLoad: balance.load, clipFraction: scored > 0 ? Double(clippedCount) / Double(scored) : 0,
+                                     kl: kl != nil ? klSum : nil, injectedGradients: injectedGradients,
+                                     routing: recordRouting ? routerRecords(t) : [])
+    }
+
+    /// A linear head on the final normed hidden state instead of the LM head: outputs yₚ = W·hₚ + b at the chosen
+    /// positions of each datum; `objective` turns them into a loss and d(loss)/d(outputs). With `backward`, the
+    /// gradient of `lossScale · loss` accumulates into the head, the adapter (and full-parameter gradients).
+    public func runHead(_ batch: [Datum], positions: [[Int]], head: LinearHead, backward: Bool = true, lossScale: Float = 1,
+                        recordRouting: Bool = false,
+                        objective: (_ outputs: [[[Float]]]) throws -> (loss: Double, gradients: [[[Float]]])) throws -> HeadOutput {
+        try validate(batch, loss: .crossEntropy)
+        guard positions.count == batch.count else {
+            throw LatheError("head: \(positions.count) position lists for \(batch.count) datums")
+        }
+        for (b, ps) in positions.enumerated() {
+            if let bad = ps.first(where: { !(0..<batch[b].tokens.count).contains($0) }) {
+                throw LatheError("datum \(b): head position \(bad) is outside 0..<\(batch[b].tokens.count)")
             }
         }
-        return ForwardBackwardOutput(loss: loss, logprobs: logprobs, tokens: n, weightSum: weightSum, auxLoss: aux,
-                                     expertLoad: load, clipFraction: scored > 0 ? Double(clippedCount) / Double(scored) : 0)
+        let h = model.config.hiddenSize
+        guard head.inputs == h else { throw LatheError("head: \(head.inputs) inputs for a hidden size of \(h)") }
+        let t = trunkForward(batch)
+        var outputs: [[[Float]]] = []
+        for (b, ps) in positions.enumerated() {
+            outputs.append(ps.map { p in head.apply(t.xnF.pointer + (t.offsets[b] + p) * h) })
+        }
+        let (loss, dOut) = try objective(outputs)
+        guard loss.isFinite else { throw LatheError("head loss is \(loss) (non-finite) at the forward pass") }
+        let balance = loadBalancing(t, coef: auxLossCoef, lossScale: lossScale)
+        var injectedGradients: [[Float]] = []
+        if backward {
+            guard dOut.count == batch.count, zip(dOut, positions).allSatisfy({ $0.count == $1.count }),
+                  dOut.allSatisfy({ $0.allSatisfy { $0.count == head.outputs } }) else {
+                throw LatheError("head objective: gradients must have the outputs' shape")
+            }
+            let dxnF = FloatBuffer(count: t.n * h)
+            for (b, ps) in positions.enumerated() {
+                for (j, p) in ps.enumerated() {
+                    let row = t.offsets[b] + p
+                    head.backward(dOut[b][j].map { $0 * lossScale }, x: t.xnF.pointer + row * h, dx: dxnF.pointer + row * h)
+                }
+            }
+            injectedGradients = trunkBackward(t, dxnF: dxnF, auxGrad: balance.grad)
+        }
+        return HeadOutput(loss: loss, outputs: outputs, tokens: t.n, expertLoad: balance.load,
+                          injectedGradients: injectedGradients, routing: recordRouting ? routerRecords(t) : [])
     }
 
     // MARK: layer forward
