@@ -42,7 +42,7 @@ let package = Package(
             dependencies: ["Engine", "Datasets", "Store", "Stats", "Runs", "Terminal", "Workbench", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tokenizer"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizer"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"]),
