@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Runs", "Terminal", "Store"], exclude: ["Goldens"]),
         .testTarget(name: "CLITests", dependencies: ["Store"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "Engine", "Store", "Datasets", "Tokenizer"]),
     ],
     swiftLanguageModes: [.v5]
 )

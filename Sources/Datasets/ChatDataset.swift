@@ -11,18 +11,7 @@ public struct ChatDataset: Sendable {
     /// Reads `url`; `source` names it in errors (default: the path).
     public init(contentsOf url: URL, source: String? = nil) throws(DatasetError) {
         let name = source ?? url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw DatasetError(source: name, "file not found")
-        }
-        if isDirectory.boolValue { throw DatasetError(source: name, "is a directory, expected a .jsonl file") }
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw DatasetError(source: name, "cannot read file: \(error.localizedDescription)")
-        }
-        try self.init(data: data, source: name)
+        try self.init(data: try JSONLFile.read(url, source: name), source: name)
     }
 
     /// Parses the bytes of a JSONL file; `source` names it in errors.
@@ -33,30 +22,9 @@ public struct ChatDataset: Sendable {
                 source: source, "gzip-compressed: expected plain JSONL (decompress it first, e.g. gunzip)")
         }
         var examples: [ChatExample] = []
-        let result: Result<Void, DatasetError> = data.withUnsafeBytes { raw in
-            let all = raw.bindMemory(to: UInt8.self)
-            var start = 0
-            var lineNumber = 0
-            // A UTF-8 byte order mark is tolerated at the very start.
-            if all.count >= 3 && all[0] == 0xEF && all[1] == 0xBB && all[2] == 0xBF { start = 3 }
-            while start < all.count {
-                lineNumber += 1
-                var end = start
-                while end < all.count && all[end] != 0x0A { end += 1 }
-                let next = end + 1
-                if end > start && all[end - 1] == 0x0D { end -= 1 }
-                let line = UnsafeBufferPointer(rebasing: all[start..<end])
-                start = next
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                do throws(DatasetError) {
-                    examples.append(try ChatDataset.example(line, lineNumber: lineNumber, source: source))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            return .success(())
+        try JSONLFile.forEachLine(data) { (line, n) throws(DatasetError) in
+            examples.append(try ChatDataset.example(line, lineNumber: n, source: source))
         }
-        if case .failure(let error) = result { throw error }
         if examples.isEmpty {
             let what = data.isEmpty ? "empty file" : "no examples, only blank lines"
             throw DatasetError(source: source, "\(what): expected one {\"messages\":[…]} object per line")
@@ -79,31 +47,9 @@ public struct ChatDataset: Sendable {
         guard case .object(let top) = value else {
             throw fail("expected a JSON object {\"messages\":[…]}, got \(value.kind)")
         }
-        guard let messagesValue = top["messages"] else {
+        let record = JSONLRecord(source: source, line: lineNumber, fields: top)
+        guard let messages = try record.messages() else {
             throw fail("missing \"messages\": expected {\"messages\":[{\"role\":…,\"content\":…},…]}")
-        }
-        guard case .array(let list) = messagesValue else {
-            throw fail("messages: expected an array, got \(messagesValue.kind)")
-        }
-        var messages: [ChatMessage] = []
-        messages.reserveCapacity(list.count)
-        for (k, item) in list.enumerated() {
-            guard case .object(let fields) = item else {
-                throw fail("messages[\(k)]: expected an object with \"role\" and \"content\", got \(item.kind)")
-            }
-            guard let roleValue = fields["role"] else { throw fail("messages[\(k)]: missing \"role\"") }
-            guard case .string(let roleName) = roleValue else {
-                throw fail("messages[\(k)].role: expected a string, got \(roleValue.kind)")
-            }
-            guard let role = ChatRole(rawValue: roleName) else {
-                throw fail(
-                    "messages[\(k)].role: expected \"system\", \"user\" or \"assistant\", got \(quoted(roleName))")
-            }
-            guard let contentValue = fields["content"] else { throw fail("messages[\(k)]: missing \"content\"") }
-            guard case .string(let content) = contentValue else {
-                throw fail("messages[\(k)].content: expected a string, got \(contentValue.kind)")
-            }
-            messages.append(ChatMessage(role, content))
         }
         guard messages.contains(where: { $0.role == .assistant }) else {
             throw fail("no assistant message: expected at least one message with \"role\":\"assistant\" to learn from")

@@ -79,8 +79,9 @@ public final class TrainableAdapter: @unchecked Sendable {
     public var step: Int { optimizer.step }
 
     /// Accumulates the gradient of the summed loss −Σ wᵢ·log pᵢ; returns the loss and per-token logprobs.
-    public func forwardBackward(_ batch: [Datum], loss: LossFunction = .crossEntropy) throws -> ForwardBackwardOutput {
-        let out = try TrainingGraph(model: base, adapter: lora).run(batch, loss: loss)
+    public func forwardBackward(_ batch: [Datum], loss: LossFunction = .crossEntropy, kl: KLPenalty? = nil,
+                                recordRouting: Bool = false) throws -> ForwardBackwardOutput {
+        let out = try TrainingGraph(model: base, adapter: lora).run(batch, loss: loss, kl: kl, recordRouting: recordRouting)
         pendingGradients = true
         return out
     }

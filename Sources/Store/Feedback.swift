@@ -49,3 +49,28 @@ extension Workspace {
         }
     }
 }
+
+/// A rated sample: the sample and its current thumbs (+1 / −1).
+public struct RatedSample: Sendable, Equatable {
+    public var sample: SampleRecord
+    public var rating: Int
+    public var ratedAt: Date
+
+    public init(sample: SampleRecord, rating: Int, ratedAt: Date) { self.sample = sample; self.rating = rating; self.ratedAt = ratedAt }
+}
+
+extension Workspace {
+    /// Every rated sample of the workspace (all runs), oldest rating first.
+    public func ratedSamples() throws -> [RatedSample] {
+        try read { db in
+            let rows = try Feedback.order(Feedback.CodingKeys.createdAt, Feedback.CodingKeys.sampleID).fetchAll(db)
+            return try rows.compactMap { f in
+                guard let s = try SampleRecord.fetchOne(db, key: f.sampleID) else { return nil }
+                return RatedSample(sample: s, rating: f.rating, ratedAt: f.createdAt)
+            }
+        }
+    }
+
+    /// How many samples of the workspace carry a rating.
+    public func feedbackCount() throws -> Int { try read { db in try Feedback.fetchCount(db) } }
+}

@@ -112,6 +112,7 @@ extension RunConfig {
         var rl = RL()
         rl.env = try fields.string("env") ?? rl.env
         rl.digits = try fields.int("digits") ?? rl.digits
+        rl.dataset = try fields.string("dataset")
         rl.groupSize = try fields.int("group_size") ?? rl.groupSize
         rl.promptsPerStep = try fields.int("prompts_per_step") ?? rl.promptsPerStep
         rl.loss = try fields.string("loss") ?? rl.loss
@@ -120,11 +121,30 @@ extension RunConfig {
         rl.normalizeAdvantages = try fields.bool("normalize_advantages") ?? rl.normalizeAdvantages
         rl.klCoef = try fields.double("kl_coef") ?? rl.klCoef
         rl.klEstimator = try readEnum(fields, "kl_estimator", RL.KLEstimatorName.self) ?? rl.klEstimator
+        rl.klIn = try readEnum(fields, "kl_in", RL.KLPlacement.self) ?? rl.klIn
         rl.maxTokens = try fields.int("max_tokens") ?? rl.maxTokens
         rl.temperature = try fields.double("temperature") ?? rl.temperature
         rl.evalPrompts = try fields.int("eval_prompts") ?? rl.evalPrompts
-        try fields.rejectUnknownKeys()
+        rl.evalK = try fields.int("eval_k") ?? rl.evalK
+        rl.rewardModel = try fields.table("reward_model").map(readRewardModel)
+        try fields.rejectUnknownKeys(known: ["reward_model"])
         return rl
+    }
+
+    private static func readRewardModel(_ fields: TOMLFields) throws -> RewardModelSection {
+        var rm = RewardModelSection()
+        rm.rank = try fields.int("rank") ?? rm.rank
+        rm.alpha = try fields.double("alpha") ?? rm.alpha
+        rm.lr = try fields.double("lr") ?? rm.lr
+        rm.weight = try fields.double("weight") ?? rm.weight
+        rm.pairs = try fields.string("pairs")
+        rm.initialSteps = try fields.int("initial_steps") ?? rm.initialSteps
+        rm.fromFeedback = try fields.bool("from_feedback") ?? rm.fromFeedback
+        rm.stepsPerUpdate = try fields.int("steps_per_update") ?? rm.stepsPerUpdate
+        rm.batchPairs = try fields.int("batch_pairs") ?? rm.batchPairs
+        rm.holdOutEvery = try fields.int("hold_out_every") ?? rm.holdOutEvery
+        try fields.rejectUnknownKeys()
+        return rm
     }
 
     private static func readModel(_ fields: TOMLFields?) throws -> Model {

@@ -65,6 +65,7 @@ extension RunConfig {
             out.section("rl")
             out.key("env", quotedString(rl.env))
             out.key("digits", "\(rl.digits)")
+            if let d = rl.dataset { out.key("dataset", quotedString(d)) }
             out.key("group_size", "\(rl.groupSize)")
             out.key("prompts_per_step", "\(rl.promptsPerStep)")
             out.key("loss", quotedString(rl.loss))
@@ -73,9 +74,24 @@ extension RunConfig {
             out.key("normalize_advantages", "\(rl.normalizeAdvantages)")
             out.key("kl_coef", tomlFloat(rl.klCoef))
             out.key("kl_estimator", quotedString(rl.klEstimator.rawValue))
+            out.key("kl_in", quotedString(rl.klIn.rawValue))
             out.key("max_tokens", "\(rl.maxTokens)")
             out.key("temperature", tomlFloat(rl.temperature))
             out.key("eval_prompts", "\(rl.evalPrompts)")
+            out.key("eval_k", "\(rl.evalK)")
+            if let rm = rl.rewardModel {
+                out.section("rl.reward_model")
+                out.key("rank", "\(rm.rank)")
+                out.key("alpha", tomlFloat(rm.alpha))
+                out.key("lr", tomlFloat(rm.lr))
+                out.key("weight", tomlFloat(rm.weight))
+                if let p = rm.pairs { out.key("pairs", quotedString(p)) }
+                out.key("initial_steps", "\(rm.initialSteps)")
+                out.key("from_feedback", "\(rm.fromFeedback)")
+                out.key("steps_per_update", "\(rm.stepsPerUpdate)")
+                out.key("batch_pairs", "\(rm.batchPairs)")
+                out.key("hold_out_every", "\(rm.holdOutEvery)")
+            }
         }
 
         if let p = pretrain {

@@ -42,6 +42,26 @@ extension RunConfig {
                 if !(rl.clipHigh >= 1 && rl.clipHigh.isFinite) { check.fail("rl.clip_high", "must be >= 1 (got \(rl.clipHigh))") }
                 if !(rl.klCoef >= 0 && rl.klCoef.isFinite) { check.fail("rl.kl_coef", "must be >= 0 (got \(rl.klCoef))") }
                 check.positive("rl.temperature", rl.temperature)
+                check.atLeast("rl.eval_k", rl.evalK, 1)
+                if (rl.env == "qa" || rl.env == "prompts") && (rl.dataset ?? "").isEmpty {
+                    check.fail("rl.dataset", "missing required key (env \"\(rl.env)\" reads its prompts from a dataset)", .missingKey)
+                }
+                if rl.env == "prompts" && rl.rewardModel == nil {
+                    check.fail("rl.reward_model", "missing required section (env \"prompts\" has no reward but the reward model's)", .missingKey)
+                }
+                if let rm = rl.rewardModel {
+                    check.atLeast("rl.reward_model.rank", rm.rank, 1)
+                    check.positive("rl.reward_model.alpha", rm.alpha)
+                    check.positive("rl.reward_model.lr", rm.lr)
+                    if !rm.weight.isFinite { check.fail("rl.reward_model.weight", "must be finite (got \(rm.weight))") }
+                    check.atLeast("rl.reward_model.initial_steps", rm.initialSteps, 0)
+                    check.atLeast("rl.reward_model.steps_per_update", rm.stepsPerUpdate, 0)
+                    check.atLeast("rl.reward_model.batch_pairs", rm.batchPairs, 1)
+                    check.atLeast("rl.reward_model.hold_out_every", rm.holdOutEvery, 2)
+                    if rm.initialSteps > 0 && rm.pairs == nil {
+                        check.fail("rl.reward_model.initial_steps", "needs rl.reward_model.pairs (what to train on before the first step)")
+                    }
+                }
             }
         case .pretrain:
             if model.base != nil {

@@ -53,10 +53,14 @@ public struct RunConfig: Codable, Equatable, Sendable {
     /// On-policy LoRA RL: groups of samples per prompt from an environment with a verifiable reward, group-relative
     /// advantages, a policy-gradient loss, optional KL to the base (the same model with LoRA off).
     public struct RL: Codable, Equatable, Sendable {
-        /// The environment (prompts and their reward): "arithmetic".
+        /// The environment (prompts and their reward): "arithmetic", "format", "qa" or "prompts" (reward from the
+        /// reward model only).
         public var env = "arithmetic"
         /// Arithmetic operands have 1…digits digits.
         public var digits = 2
+        /// qa: JSONL of {"question", "answer"[, "aliases"]}; prompts: chat JSONL or {"prompt"} lines; format:
+        /// optional chat JSONL whose user turns replace the built-in questions.
+        public var dataset: String?
         public var groupSize = 8
         public var promptsPerStep = 8
         /// "importance_sampling", "ppo" or "cispo".
@@ -65,18 +69,26 @@ public struct RunConfig: Codable, Equatable, Sendable {
         public var clipHigh: Double = 1.2
         /// GRPO: divide advantages by the group's standard deviation.
         public var normalizeAdvantages = false
-        /// KL(policy ‖ base) penalty per token, subtracted from the advantage (0 = off).
+        /// KL(policy ‖ base) per token, the base being the same model with LoRA off (0 = off).
         public var klCoef: Double = 0
         public var klEstimator: KLEstimatorName = .k3
+        /// Where the KL penalty goes: subtracted from each token's advantage ("reward") or added to the loss ("loss").
+        public var klIn: KLPlacement = .reward
         public var maxTokens = 48
         public var temperature: Double = 1
         /// Held-out prompts for the accuracy eval (at eval.every and at the end; 0 = none).
         public var evalPrompts = 200
+        /// Samples per held-out prompt at temperature 1 for the unbiased pass@1 and pass@k (1 = greedy accuracy only).
+        public var evalK = 1
+        /// Present: a reward model (base + LoRA + scalar head) trained Bradley–Terry, adding weight × its score to
+        /// every reward, fed by thumbs in the workspace while the run goes.
+        public var rewardModel: RewardModelSection?
 
         public enum KLEstimatorName: String, Codable, CaseIterable, Sendable { case k1, k3 }
+        public enum KLPlacement: String, Codable, CaseIterable, Sendable { case reward, loss }
 
         enum CodingKeys: String, CodingKey {
-            case env, digits, loss, temperature
+            case env, digits, dataset, loss, temperature
             case groupSize = "group_size"
             case promptsPerStep = "prompts_per_step"
             case clipLow = "clip_low"
@@ -84,13 +96,46 @@ public struct RunConfig: Codable, Equatable, Sendable {
             case normalizeAdvantages = "normalize_advantages"
             case klCoef = "kl_coef"
             case klEstimator = "kl_estimator"
+            case klIn = "kl_in"
             case maxTokens = "max_tokens"
             case evalPrompts = "eval_prompts"
+            case evalK = "eval_k"
+            case rewardModel = "reward_model"
         }
 
         public init() {}
-        public static let environments = ["arithmetic"]
+        public static let environments = ["arithmetic", "format", "qa", "prompts"]
         public static let losses = ["importance_sampling", "ppo", "cispo"]
+    }
+
+    /// `[rl.reward_model]`: the reward model and how it learns.
+    public struct RewardModelSection: Codable, Equatable, Sendable {
+        public var rank = 8
+        public var alpha: Double = 16
+        public var lr: Double = 5e-4
+        /// Reward = environment reward + weight × reward-model score (env "prompts": weight × score).
+        public var weight: Double = 1
+        /// Optional JSONL of {"prompt", "chosen", "rejected"} trained on before the first policy step.
+        public var pairs: String?
+        public var initialSteps = 0
+        /// Thumbs up/down on the workspace's samples become preference pairs while the run goes.
+        public var fromFeedback = true
+        /// Bradley–Terry steps after new labels arrive, between two policy steps.
+        public var stepsPerUpdate = 4
+        public var batchPairs = 8
+        /// Every n-th pair is held out for the pair-accuracy curve.
+        public var holdOutEvery = 5
+
+        enum CodingKeys: String, CodingKey {
+            case rank, alpha, lr, weight, pairs
+            case initialSteps = "initial_steps"
+            case fromFeedback = "from_feedback"
+            case stepsPerUpdate = "steps_per_update"
+            case batchPairs = "batch_pairs"
+            case holdOutEvery = "hold_out_every"
+        }
+
+        public init() {}
     }
 
     public enum WeightFormat: String, Codable, CaseIterable, Sendable {

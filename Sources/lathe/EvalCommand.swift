@@ -20,8 +20,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "With --run: this checkpoint step (default: the latest).") var step: Int?
     @Option(help: "Or a base model folder (with --adapter for a PEFT adapter).") var model: String?
     @Option(help: "PEFT adapter folder (with --model).") var adapter: String?
-    @Option(help: "Environment.") var env = "arithmetic"
-    @Option(help: "Operand digits (arithmetic).") var digits = 2
+    @Option(help: "Environment: arithmetic, format or qa (default: the run's, else arithmetic).") var env: String?
+    @Option(help: "Operand digits (arithmetic; default: the run's, else 2).") var digits: Int?
+    @Option(help: "Dataset file of qa / format (default: the run's).") var dataset: String?
     @Option(help: "Held-out prompts.") var n = 200
     @Option(help: "Samples per prompt for pass@k (1 = greedy only).") var k = 1
     @Option(help: "Max new tokens.") var maxTokens = 48
@@ -39,11 +40,13 @@ struct EvalCommand: ParsableCommand {
         var ws: Workspace?
         var baseDir: URL, adapterDir: URL?
         var checkpointStep: Int?
+        var runConfig: RunConfig?
         if let runID {
             let w = try wrap { try Workspace.open(URL(fileURLWithPath: workspace), mode: .writeIfFree) }
             ws = w
             guard let record = try w.run(runID) else { throw LatheError("--run \(runID): not in \(workspace)") }
             let config = try wrap { try RunConfig.parse(record.configTOML, source: "runs/\(runID)/config.toml") }
+            runConfig = config
             baseDir = w.resolve(config.model.base ?? "")
             let ckpts = try w.checkpoints(run: runID, kind: .state)
             guard let ckpt = step.map({ s in ckpts.first { $0.step == s } }) ?? ckpts.last else {
@@ -60,41 +63,45 @@ struct EvalCommand: ParsableCommand {
         guard let tokenizer = session.tokenizer else { throw LatheError("\(baseDir.path): no tokenizer.json") }
         let template = try wrap { try ChatTemplate(tokenizer: tokenizer) }
         let trained = try adapterDir.map { try session.importAdapter("eval", from: $0) }
-        let environment = try wrap { try Environments.make(name: env, digits: digits, seed: 0) }
-        let stops = SFTRun.stopTokens(session: session, tokenizer: tokenizer)
-        let t0 = Date()
-        let greedy = try RLRun.accuracy(environment: environment, count: n, maxTokens: maxTokens, template: template,
-                                        tokenizer: tokenizer, stopIDs: stops) { ids, params in
-            try (trained?.sample(prompt: ids, params: params) ?? session.sample(prompt: ids, params: params))[0].ids
+        var rl = runConfig?.rl ?? RunConfig.RL()
+        if let env { rl.env = env }
+        if let digits { rl.digits = digits }
+        if let dataset { rl.dataset = dataset }
+        let datasetURL = rl.dataset.map { path in ws.map { $0.resolve(path) } ?? URL(fileURLWithPath: path) }
+        let environment = try wrap { try Environments.make(rl, dataset: datasetURL, seed: UInt64(runConfig?.seed ?? 0)) }
+        guard environment.hasVerifiableReward else {
+            throw ValidationError("--env \(rl.env) has no verifiable reward to measure accuracy with")
         }
-        var passAt: [String: Double] = [:]
+        let stops = SFTRun.stopTokens(session: session, tokenizer: tokenizer)
+        let harness = EvalHarness(environment: environment, template: template, tokenizer: tokenizer, stopIDs: stops, maxTokens: maxTokens)
+        let generate: EvalHarness.Generate = { ids, params, count in
+            try (trained?.sample(prompt: ids, params: params, count: count) ?? session.sample(prompt: ids, params: params, count: count)).map(\.ids)
+        }
+        let t0 = Date()
+        let greedy = try harness.greedyAccuracy(count: n, generate: generate)
+        var passAt: [String: Double] = [:], passCI: [String: [Double]] = [:]
         if k > 1 {
-            var problems: [(n: Int, c: Int)] = []
-            for (i, p) in environment.heldOutPrompts(count: n).enumerated() {
-                let ids = template.encode(p.messages, addGenerationPrompt: true).ids
-                let params = SamplingParams(maxTokens: maxTokens, temperature: 1, seed: seed &+ UInt64(i), stopTokens: stops)
-                let outs = try trained?.sample(prompt: ids, params: params, count: k) ?? session.sample(prompt: ids, params: params, count: k)
-                let c = outs.filter { environment.reward(p, completion: tokenizer.decode($0.ids, skipSpecialTokens: true)) >= 1 }.count
-                problems.append((k, c))
+            for (kk, v) in try harness.passAtK(count: n, k: k, seed: seed, generate: generate) {
+                passAt["\(kk)"] = v.value
+                passCI["\(kk)"] = [v.interval.low, v.interval.high]
             }
-            for kk in [1, k] { passAt["\(kk)"] = try meanPassAtK(problems, k: kk) }
         }
         let seconds = Date().timeIntervalSince(t0)
         if let ws, let runID, !ws.isReadOnly {
-            try ws.addEvalResult(EvalResult(runID: runID, step: checkpointStep ?? 0, name: "\(env)/accuracy", value: greedy.accuracy,
+            try ws.addEvalResult(EvalResult(runID: runID, step: checkpointStep ?? 0, name: "\(rl.env)/accuracy", value: greedy.accuracy,
                                             ciLow: greedy.interval.low, ciHigh: greedy.interval.high, n: greedy.n))
         }
-        let out = Output(env: env, n: greedy.n, accuracy: greedy.accuracy, ci95: [greedy.interval.low, greedy.interval.high],
-                         pass_at_k: passAt.isEmpty ? nil : passAt, run: runID, step: checkpointStep,
+        let out = Output(env: rl.env, n: greedy.n, accuracy: greedy.accuracy, ci95: [greedy.interval.low, greedy.interval.high],
+                         pass_at_k: passAt.isEmpty ? nil : passAt, pass_at_k_ci95: passCI.isEmpty ? nil : passCI, run: runID, step: checkpointStep,
                          model: runID == nil ? baseDir.path : nil, adapter: runID == nil ? adapter : nil, seconds: seconds)
         if json { try printJSON(out) } else {
-            print(String(format: "%@: accuracy %.3f [%.3f, %.3f] on %d held-out prompts", env, greedy.accuracy, greedy.interval.low,
+            print(String(format: "%@: accuracy %.3f [%.3f, %.3f] on %d held-out prompts", rl.env, greedy.accuracy, greedy.interval.low,
                          greedy.interval.high, greedy.n) + passAt.keys.sorted().map { String(format: ", pass@%@ %.3f", $0, passAt[$0]!) }.joined())
         }
     }
 
     struct Output: Encodable {
-        var env: String, n: Int, accuracy: Double, ci95: [Double], pass_at_k: [String: Double]?
+        var env: String, n: Int, accuracy: Double, ci95: [Double], pass_at_k: [String: Double]?, pass_at_k_ci95: [String: [Double]]?
         var run: String?, step: Int?, model: String?, adapter: String?, seconds: Double
     }
 }

@@ -61,6 +61,34 @@ import Testing
         #expect(p.tokenizer == "tokenizers/lathe-bpe-4096/tokenizer.json")
     }
 
+    static let exampleRL = """
+        name = "rl-rm"
+        kind = "rl"
+        [model]
+        base = "models/lathe-base"
+        [training]
+        steps = 10
+        [rl]
+        env = "qa"
+        dataset = "datasets/qa.jsonl"
+        kl_coef = 0.05
+        kl_in = "loss"
+        eval_k = 8
+        [rl.reward_model]
+        rank = 4
+        pairs = "datasets/prefs.jsonl"
+        initial_steps = 20
+        weight = 0.5
+        """
+
+    @Test func rlSectionsParseWithTheRewardModel() throws {
+        let c = try RunConfig.parse(Self.exampleRL)
+        let rl = try #require(c.rl)
+        #expect(rl.env == "qa" && rl.dataset == "datasets/qa.jsonl" && rl.klIn == .loss && rl.evalK == 8)
+        let rm = try #require(rl.rewardModel)
+        #expect(rm.rank == 4 && rm.pairs == "datasets/prefs.jsonl" && rm.initialSteps == 20 && rm.weight == 0.5 && rm.fromFeedback)
+    }
+
     @Test func pretrainArchitectureDefaultsToTheDocumentedExample() throws {
         let config = try RunConfig.parse("""
             name = "p"
@@ -80,7 +108,7 @@ import Testing
 
     @Test(arguments: [
         ConfigText("full sft example", exampleSFT), ConfigText("pretrain example", examplePretrain),
-        ConfigText("minimal sft", minimalSFT()),
+        ConfigText("minimal sft", minimalSFT()), ConfigText("rl with a reward model", exampleRL),
     ])
     func toTOMLRoundTrips(_ example: ConfigText) throws {
         let config = try RunConfig.parse(example.text)
@@ -221,6 +249,19 @@ import Testing
         ("kind = \"rl\"\n" + minimalSFT("[rl]\nloss = \"dpo\"\n"), "config.toml: rl.loss: unknown loss \"dpo\" (expected importance_sampling, ppo, cispo)"),
         ("kind = \"rl\"\n" + minimalSFT("[rl]\ngroup_size = 1\n"), "config.toml: rl.group_size: must be >= 2 (got 1)"),
         ("kind = \"dpo\"\n" + minimalSFT(), "config.toml: kind: unknown kind \"dpo\" (expected sft, rl or pretrain)"),
+        ("kind = \"rl\"\n" + minimalSFT("[rl]\nenv = \"qa\"\n"),
+         "config.toml: rl.dataset: missing required key (env \"qa\" reads its prompts from a dataset)"),
+        ("kind = \"rl\"\n" + minimalSFT("[rl]\nenv = \"prompts\"\ndataset = \"p.jsonl\"\n"),
+         "config.toml: rl.reward_model: missing required section (env \"prompts\" has no reward but the reward model's)"),
+        ("kind = \"rl\"\n" + minimalSFT("[rl]\nkl_in = \"advantage\"\n"),
+         "config.toml: rl.kl_in: unknown value \"advantage\" (expected reward, loss)"),
+        ("kind = \"rl\"\n" + minimalSFT("[rl]\neval_k = 0\n"), "config.toml: rl.eval_k: must be >= 1 (got 0)"),
+        ("kind = \"rl\"\n" + minimalSFT("[rl.reward_model]\nranks = 8\n"),
+         "config.toml: rl.reward_model.ranks: unknown key (did you mean \"rank\"?)"),
+        ("kind = \"rl\"\n" + minimalSFT("[rl.reward_model]\ninitial_steps = 5\n"),
+         "config.toml: rl.reward_model.initial_steps: needs rl.reward_model.pairs (what to train on before the first step)"),
+        ("kind = \"rl\"\n" + minimalSFT("[rl.reward_model]\nhold_out_every = 1\n"),
+         "config.toml: rl.reward_model.hold_out_every: must be >= 2 (got 1)"),
         // Values out of range.
         (minimalSFT("[lora]\ndropout = 0.1\n"), "config.toml: lora.dropout: only 0 is supported so far (got 0.1)"),
         (minimalSFT("[lora]\nalpha = 0\n"), "config.toml: lora.alpha: must be > 0 (got 0.0)"),

@@ -4,9 +4,10 @@ import Foundation
 /// Multi-digit addition and subtraction asked as the shipped base model's corpus asks them ("What is 37+45?"), with a
 /// verifiable reward: 1 when the last integer of the completion is the right result (the corpus's answers end with
 /// it: "So 37+45=82.", "The answer is 82."), else 0. Held-out problems are drawn from their own stream and never
-/// appear in training.
+/// appear in training: 2 000 of them, or a quarter of all problems when there are fewer (one-digit operands).
 public struct ArithmeticEnvironment: Environment {
     public let name = "arithmetic"
+    public var hasVerifiableReward: Bool { true }
     public let digits: Int
     public let seed: UInt64
     private let heldOut: [Problem]
@@ -17,9 +18,11 @@ public struct ArithmeticEnvironment: Environment {
     public init(digits: Int, seed: UInt64) {
         self.digits = digits
         self.seed = seed
-        var rng = SplitMix64(seed: 0xE7A1_0000 ^ seed)
+        var rng = SplitMix64(seed: 0xE7A1_0000 &+ UInt64(digits))   // the held-out set does not depend on the run's seed
         var seen = Set<Problem>(), list: [Problem] = []
-        while list.count < 2000 {
+        let operands = Int(pow(10, Double(digits)))
+        let target = min(2000, 2 * operands * operands / 4)
+        while list.count < target {
             let p = Self.draw(&rng, digits: digits)
             if seen.insert(p).inserted { list.append(p) }
         }
@@ -38,7 +41,8 @@ public struct ArithmeticEnvironment: Environment {
 
     private func prompt(_ p: Problem) -> EnvironmentPrompt {
         let result = p.op == "+" ? p.a + p.b : p.a - p.b
-        return EnvironmentPrompt(messages: [ChatMessage(.user, "What is \(p.a)\(p.op)\(p.b)?")], answer: String(result))
+        return EnvironmentPrompt(messages: [ChatMessage(.user, "What is \(p.a)\(p.op)\(p.b)?")], answer: String(result),
+                                 metadata: ["op": String(p.op)])
     }
 
     public func trainingPrompts(step: Int, count: Int) -> [EnvironmentPrompt] {
@@ -53,7 +57,7 @@ public struct ArithmeticEnvironment: Environment {
 
     public func heldOutPrompts(count: Int) -> [EnvironmentPrompt] { heldOut.prefix(count).map(prompt) }
 
-    public func reward(_ prompt: EnvironmentPrompt, completion: String) -> Double {
+    public func reward(_ prompt: EnvironmentPrompt, completion: String) -> Double? {
         Self.lastInteger(completion) == prompt.answer ? 1 : 0
     }
 
