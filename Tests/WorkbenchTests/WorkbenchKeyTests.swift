@@ -19,7 +19,7 @@ import Testing
         let f = try WorkbenchFixture()
         defer { f.remove() }
         let (app, d) = f.workbench(width: 120, height: 40)
-        let lr = ConfigForm.fields.firstIndex { $0.key == "optimizer.lr" }!
+        let lr = ConfigForm.fields(for: .sft).firstIndex { $0.key == "optimizer.lr" }!
         for _ in 0..<lr { press(app, d, .char("j")) }
         press(app, d, .enter, .ctrl("u"))
         type(app, d, "abc")
@@ -38,7 +38,7 @@ import Testing
         #expect(app.configPane.form?.isValid == true)
         #expect(app.configPane.form?.toml.contains("lr = 0.001") == true)
         // A choice field cycles on Enter.
-        let schedule = ConfigForm.fields.firstIndex { $0.key == "optimizer.schedule" }!
+        let schedule = ConfigForm.fields(for: .sft).firstIndex { $0.key == "optimizer.schedule" }!
         press(app, d, .char("j"))
         #expect(app.configPane.fieldIndex == schedule)
         press(app, d, .enter)
@@ -49,7 +49,7 @@ import Testing
         let f = try WorkbenchFixture()
         defer { f.remove() }
         let (app, d) = f.workbench(width: 120, height: 40)
-        let train = ConfigForm.fields.firstIndex { $0.key == "data.train" }!
+        let train = ConfigForm.fields(for: .sft).firstIndex { $0.key == "data.train" }!
         for _ in 0..<train { press(app, d, .down) }
         press(app, d, .enter, .ctrl("u"))
         type(app, d, "datasets/nope.jsonl")

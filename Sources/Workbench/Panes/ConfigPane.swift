@@ -107,7 +107,7 @@ final class ConfigPane: Pane {
                 app.select(run: visibleRuns[runIndex].id)
                 _ = collect(app)
             case .checkpoints: checkpointIndex = max(0, min(checkpoints.count - 1, checkpointIndex + d))
-            case .form: fieldIndex = max(0, min(ConfigForm.fields.count - 1, fieldIndex + d))
+            case .form: fieldIndex = max(0, min((form?.fields.count ?? 1) - 1, fieldIndex + d))
             }
         case .select, .editField:
             switch focus {
@@ -121,7 +121,7 @@ final class ConfigPane: Pane {
                 if checkpointIndex < checkpoints.count { fork(app, checkpoint: checkpoints[checkpointIndex].name) }
             case .form:
                 guard let form else { return true }
-                switch ConfigForm.fields[fieldIndex].kind {
+                switch form.fields[fieldIndex].kind {
                 case .choice, .flag:
                     self.form?.cycle(fieldIndex, by: 1)
                     reportField(app)
@@ -151,8 +151,11 @@ final class ConfigPane: Pane {
     }
 
     private func reportField(_ app: Workbench) {
-        let key = ConfigForm.fields[fieldIndex].key
-        if let e = form?.errors[key] { app.say("\(key): \(e)", error: true) }
+        guard let form else { return }
+        // Changing the kind changes the fields shown.
+        fieldIndex = min(fieldIndex, form.fields.count - 1)
+        let key = form.fields[fieldIndex].key
+        if let e = form.errors[key] { app.say("\(key): \(e)", error: true) }
     }
 
     func start(_ app: Workbench) {
@@ -306,7 +309,7 @@ final class ConfigPane: Pane {
         let hintRows = 3
         let rows = max(1, inner.height - hintRows)
         let top = max(0, fieldIndex - rows + 1)
-        for (row, field) in ConfigForm.fields.enumerated().dropFirst(top).prefix(rows).map({ ($0.offset - top, $0.element) }) {
+        for (row, field) in form.fields.enumerated().dropFirst(top).prefix(rows).map({ ($0.offset - top, $0.element) }) {
             let i = row + top
             let selected = i == fieldIndex && focus == .form
             let error = form.errors[field.key]
