@@ -23,8 +23,9 @@ public struct EvalHarness {
 
     public struct Accuracy: Sendable {
         public var accuracy: Double, interval: Interval, n: Int
-        /// Greedy replies, in prompt order (for reports and stored samples).
+        /// Greedy replies and whether each was right, in prompt order (reports, stored samples, paired comparisons).
         public var replies: [String]
+        public var correct: [Bool]
     }
 
     func ids(_ p: EnvironmentPrompt) -> [Int] { template.encode(p.messages, addGenerationPrompt: true).ids }
@@ -37,15 +38,17 @@ public struct EvalHarness {
     public func greedyAccuracy(count: Int, generate: Generate) throws -> Accuracy {
         let prompts = environment.heldOutPrompts(count: count)
         var right = 0
-        var replies: [String] = []
+        var replies: [String] = [], flags: [Bool] = []
         for p in prompts {
             let out = try generate(ids(p), SamplingParams(maxTokens: maxTokens, temperature: 0, stopTokens: stopIDs), 1)[0]
-            if correct(p, out) { right += 1 }
+            let ok = correct(p, out)
+            if ok { right += 1 }
+            flags.append(ok)
             replies.append(tokenizer.decode(out, skipSpecialTokens: true))
         }
         let n = max(1, prompts.count)
         return Accuracy(accuracy: Double(right) / Double(n), interval: try wilsonInterval(successes: right, trials: n),
-                        n: prompts.count, replies: replies)
+                        n: prompts.count, replies: replies, correct: flags)
     }
 
     /// Unbiased pass@1 and pass@k (Chen et al. 2021) from `k` samples per prompt at temperature 1, with a bootstrap 95 %

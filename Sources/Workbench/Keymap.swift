@@ -10,7 +10,7 @@ public enum Action: String, CaseIterable, Sendable {
     case startRun, pauseResume, stopRun, forkRun, nextPreset, editField
     // curves
     case nextMetric, previousMetric, toggleRunOverlay, logY, smoothMore, smoothLess, xAxis, zoomIn, zoomOut, zoomReset
-    case exportCSV, exportJSONL
+    case exportCSV, exportJSONL, expertLoad
     // sampling
     case editPrompt, sample, toggleBase, toggleChat, temperatureUp, temperatureDown, topPUp, topPDown, countUp
     case countDown, maxTokensUp, maxTokensDown, newSeed, thumbsUp, thumbsDown
@@ -66,6 +66,8 @@ public enum Keymap {
         KeyBinding(keys: [.char("0")], action: .zoomReset, scope: .curves, help: "show everything"),
         KeyBinding(keys: [.char("c")], action: .exportCSV, scope: .curves, help: "export the shown runs' metrics as CSV"),
         KeyBinding(keys: [.char("J")], action: .exportJSONL, scope: .curves, help: "export them as JSONL"),
+        KeyBinding(keys: [.char("E")], action: .expertLoad, scope: .curves,
+                   help: "expert-load heatmap (layers × experts) of the selected run at the cursor; again: the curve"),
 
         KeyBinding(keys: [.char("e"), .char("i")], action: .editPrompt, scope: .sampling, help: "edit the prompt (Enter: done)"),
         KeyBinding(keys: [.char("g")], action: .sample, scope: .sampling, help: "sample N continuations (live adapter)"),

@@ -10,6 +10,8 @@ struct UIState: Codable, Equatable {
     var smoothing: Double = 0.6
     var logY = false
     var xAxis: String = "step"
+    /// Optional so that states saved before it existed still decode.
+    var showExpertLoad: Bool?
     var prompt: String = ""
     var chat = true
     var showBase = true

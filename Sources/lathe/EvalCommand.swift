@@ -27,6 +27,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Samples per prompt for pass@k (1 = greedy only).") var k = 1
     @Option(help: "Max new tokens.") var maxTokens = 48
     @Option(help: "Seed of the pass@k samples.") var seed: UInt64 = 0
+    @Flag(help: "Also evaluate the base model (adapter off) on the same prompts and report the paired difference.")
+    var baseline = false
     @Option(help: "Engine threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -86,6 +88,16 @@ struct EvalCommand: ParsableCommand {
                 passCI["\(kk)"] = [v.interval.low, v.interval.high]
             }
         }
+        var base: Output.Baseline?
+        if baseline {
+            guard trained != nil else { throw ValidationError("--baseline compares an adapter with its base: give --run or --adapter") }
+            let b = try harness.greedyAccuracy(count: n) { ids, params, count in
+                try session.sample(prompt: ids, params: params, count: count).map(\.ids)
+            }
+            let d = try pairedDifferenceCI(greedy.correct.map { $0 ? 1 : 0 }, b.correct.map { $0 ? 1 : 0 }, seed: seed)
+            base = Output.Baseline(accuracy: b.accuracy, ci95: [b.interval.low, b.interval.high], difference: d.meanDifference,
+                                   difference_ci95: [d.interval.low, d.interval.high])
+        }
         let seconds = Date().timeIntervalSince(t0)
         if let ws, let runID, !ws.isReadOnly {
             try ws.addEvalResult(EvalResult(runID: runID, step: checkpointStep ?? 0, name: "\(rl.env)/accuracy", value: greedy.accuracy,
@@ -93,15 +105,22 @@ struct EvalCommand: ParsableCommand {
         }
         let out = Output(env: rl.env, n: greedy.n, accuracy: greedy.accuracy, ci95: [greedy.interval.low, greedy.interval.high],
                          pass_at_k: passAt.isEmpty ? nil : passAt, pass_at_k_ci95: passCI.isEmpty ? nil : passCI, run: runID, step: checkpointStep,
-                         model: runID == nil ? baseDir.path : nil, adapter: runID == nil ? adapter : nil, seconds: seconds)
+                         model: runID == nil ? baseDir.path : nil, adapter: runID == nil ? adapter : nil, baseline: base,
+                         seconds: seconds)
         if json { try printJSON(out) } else {
             print(String(format: "%@: accuracy %.3f [%.3f, %.3f] on %d held-out prompts", rl.env, greedy.accuracy, greedy.interval.low,
-                         greedy.interval.high, greedy.n) + passAt.keys.sorted().map { String(format: ", pass@%@ %.3f", $0, passAt[$0]!) }.joined())
+                         greedy.interval.high, greedy.n) + passAt.keys.sorted().map { String(format: ", pass@%@ %.3f", $0, passAt[$0]!) }.joined()
+                  + (base.map { String(format: "; base %.3f [%.3f, %.3f], difference %+.3f [%+.3f, %+.3f]", $0.accuracy, $0.ci95[0], $0.ci95[1],
+                                       $0.difference, $0.difference_ci95[0], $0.difference_ci95[1]) } ?? ""))
         }
     }
 
     struct Output: Encodable {
         var env: String, n: Int, accuracy: Double, ci95: [Double], pass_at_k: [String: Double]?, pass_at_k_ci95: [String: [Double]]?
-        var run: String?, step: Int?, model: String?, adapter: String?, seconds: Double
+        var run: String?, step: Int?, model: String?, adapter: String?
+        /// With --baseline: the base model on the same prompts, and adapter − base per prompt (paired bootstrap 95 %).
+        var baseline: Baseline?
+        var seconds: Double
+        struct Baseline: Encodable { var accuracy: Double, ci95: [Double], difference: Double, difference_ci95: [Double] }
     }
 }

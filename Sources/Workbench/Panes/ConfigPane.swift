@@ -304,7 +304,9 @@ final class ConfigPane: Pane {
             inner.text(0, 0, formError ?? "no config: add a *.toml to configs/", t.style(.error_fg, bg: .main_bg))
             return
         }
-        let labelWidth = 23
+        // Keys take what the longest needs, up to 45 % of the width; longer ones are cut with an ellipsis.
+        let longest = form.fields.map { displayWidth($0.key) }.max() ?? 22
+        let labelWidth = max(23, min(longest + 1, inner.width * 45 / 100))
         let valueWidth = max(10, inner.width - labelWidth)
         let hintRows = 3
         let rows = max(1, inner.height - hintRows)
@@ -313,7 +315,7 @@ final class ConfigPane: Pane {
             let i = row + top
             let selected = i == fieldIndex && focus == .form
             let error = form.errors[field.key]
-            inner.text(0, row, field.key, t.style(error == nil ? .inactive_fg : .error_fg, bg: .main_bg))
+            inner.text(0, row, truncated(field.key, to: labelWidth - 1), t.style(error == nil ? .inactive_fg : .error_fg, bg: .main_bg))
             let valueStyle = selected ? t.style(.selected_fg, bg: .selected_bg, bold: true) : t.style(.main_fg, bg: .main_bg)
             if selected, let editor {
                 editor.draw(inner, x: labelWidth, y: row, width: valueWidth, style: valueStyle, focused: true)

@@ -21,9 +21,14 @@ final class CurvesPane: Pane {
     var cursor = 1.0
     var runIndex = 0
     var filter = ""
+    /// The chart area shows the selected run's expert load (layers × experts) instead of the curve.
+    var showExpertLoad = false
     var isEditing: Bool { false }
 
     private var points: [String: [MetricPoint]] = [:]
+    /// `router/load/<layer>/<expert>` points of the selected run, by (layer, expert).
+    private var load: [Int: [Int: [MetricPoint]]] = [:]
+    private var loadRun: String?
     private var lastMetricsRefresh = Date.distantPast
 
     func setUp(_ app: Workbench) {
@@ -32,6 +37,7 @@ final class CurvesPane: Pane {
         smoothing = s.smoothing
         logY = s.logY
         xAxis = XAxis(rawValue: s.xAxis) ?? .step
+        showExpertLoad = s.showExpertLoad ?? false
         overlay = s.overlayRuns.filter { id in app.runs.contains { $0.id == id } }
         if overlay.isEmpty, let id = app.selectedRunID { overlay = [id] }
         refreshMetricNames(app)
@@ -42,6 +48,7 @@ final class CurvesPane: Pane {
         s.smoothing = smoothing
         s.logY = logY
         s.xAxis = xAxis.rawValue
+        s.showExpertLoad = showExpertLoad
         s.overlayRuns = overlay
     }
 
@@ -63,7 +70,8 @@ final class CurvesPane: Pane {
         for id in Set(overlay + [app.selectedRunID].compactMap { $0 }) {
             names.formUnion((try? app.workspace.metricNames(run: id)) ?? [])
         }
-        let preferred = ["train/loss", "eval/nll", "train/lr", "train/grad_norm", "train/tokens_per_s"]
+        let preferred = ["train/loss", "eval/nll", "reward/mean", "eval/accuracy", "kl", "entropy", "reward_model/pair_accuracy",
+                         "train/lr", "train/grad_norm", "train/tokens_per_s"]
         metrics = preferred.filter(names.contains) + names.subtracting(preferred).sorted()
         lastMetricsRefresh = Date()
     }
@@ -82,6 +90,24 @@ final class CurvesPane: Pane {
                 points[k, default: []].append(contentsOf: fresh)
                 changed = true
             }
+        }
+        if showExpertLoad { changed = collectExpertLoad(app) || changed }
+        return changed
+    }
+
+    /// Loads the selected run's new expert-load points (all of them when the run changed).
+    private func collectExpertLoad(_ app: Workbench) -> Bool {
+        guard let id = app.selectedRunID else { load = [:]; loadRun = nil; return false }
+        if loadRun != id { load = [:]; loadRun = id }
+        else if id != app.liveRunID && !load.isEmpty { return false }
+        var changed = false
+        for name in metrics where name.hasPrefix("router/load/") {
+            let parts = name.split(separator: "/")
+            guard parts.count == 4, let layer = Int(parts[2]), let expert = Int(parts[3]) else { continue }
+            let after = load[layer]?[expert]?.last?.step
+            guard let fresh = try? app.workspace.metrics(run: id, name: name, afterStep: after), !fresh.isEmpty else { continue }
+            load[layer, default: [:]][expert, default: []].append(contentsOf: fresh)
+            changed = true
         }
         return changed
     }
@@ -136,6 +162,13 @@ final class CurvesPane: Pane {
         case .zoomReset: window = 0...1; cursor = 1
         case .exportCSV: export(app, format: .csv, path: nil)
         case .exportJSONL: export(app, format: .jsonl, path: nil)
+        case .expertLoad:
+            showExpertLoad.toggle()
+            if showExpertLoad {
+                refreshMetricNames(app)
+                _ = collectExpertLoad(app)
+                if load.isEmpty { app.say("no expert-load telemetry for this run (RL runs log router/load/<layer>/<expert>)") }
+            }
         case .back: if focus != .chart { focus = .chart } else { return false }
         default: return false
         }
@@ -198,8 +231,8 @@ final class CurvesPane: Pane {
         drawMetrics(Painter(p.screen, metricsRect), app)
 
         let box = Painter(p.screen, right)
-        let title = "\(metric)" + (logY ? " (log)" : "") + (smoothing > 0 ? String(format: " · EMA %.2f", smoothing) : "")
-            + " · x: \(xAxis.rawValue)"
+        let title = showExpertLoad ? "Expert load (layers × experts)"
+            : "\(metric)" + (logY ? " (log)" : "") + (smoothing > 0 ? String(format: " · EMA %.2f", smoothing) : "") + " · x: \(xAxis.rawValue)"
         box.box(t.style(focus == .chart ? .hi_fg : .div_line, bg: .main_bg), title: title,
                 titleStyle: t.style(.title, bg: .main_bg, bold: true), unicode: app.unicode)
         let inner = box.sub(Rect(x: 1, y: 1, width: box.width - 2, height: box.height - 2))
@@ -223,8 +256,12 @@ final class CurvesPane: Pane {
                                  xLabel: xLabelFormatter(), unicode: app.unicode,
                                  axisStyle: t.style(.div_line, bg: .main_bg), textStyle: t.style(.inactive_fg, bg: .main_bg),
                                  background: t[.main_bg])
-        let readouts = chart.draw(Painter(p.screen, chartRect))
         let fp = Painter(p.screen, footer)
+        if showExpertLoad {
+            drawExpertLoad(Painter(p.screen, chartRect), fp, cursorStep: series.isEmpty ? nil : cursorX, app)
+            return
+        }
+        let readouts = chart.draw(Painter(p.screen, chartRect))
         if series.isEmpty {
             fp.text(1, 0, overlay.isEmpty ? "no run shown: select one (j/k) and press Space" : "no \(metric) points yet",
                     t.style(.inactive_fg, bg: .main_bg))
@@ -240,6 +277,44 @@ final class CurvesPane: Pane {
         let dot = app.unicode ? " · " : " | "
         fp.text(1, 1, ["m metric", "Space overlay", "s/S smooth", "L log", "x axis", "+/- zoom", "h/l cursor", "c csv", "J jsonl"]
             .joined(separator: dot), t.style(.inactive_fg, bg: .main_bg))
+    }
+
+    /// Layers × experts at the latest step at or before the cursor: colour = load ÷ uniform share (1/E), from the
+    /// low colour (unused) through the middle (uniform) to the high one (twice uniform or more); the right column is
+    /// each layer's imbalance (coefficient of variation).
+    private func drawExpertLoad(_ p: Painter, _ footer: Painter, cursorStep: Double?, _ app: Workbench) {
+        let t = app.theme
+        let layers = load.keys.sorted()
+        guard let experts = layers.first.map({ load[$0]!.keys.sorted() }), !experts.isEmpty else {
+            p.text(1, 0, "no expert-load telemetry for \(app.selectedRunID ?? "this run")", t.style(.inactive_fg, bg: .main_bg))
+            footer.text(1, 1, "E back to the curve", t.style(.inactive_fg, bg: .main_bg))
+            return
+        }
+        let steps = Array(Set(load.values.flatMap { $0.values.flatMap { $0.map(\.step) } })).sorted()
+        let step = cursorStep.flatMap { c in steps.last { Double($0) <= c + 0.5 } } ?? steps.last!
+        func value(_ l: Int, _ e: Int) -> Double { load[l]?[e]?.last { $0.step <= step }?.value ?? .nan }
+        let e = Double(experts.count)
+        let matrix = layers.map { l in experts.map { value(l, $0) } }
+        let cv = matrix.map { row -> Double in
+            let m = row.reduce(0, +) / e
+            return m > 0 ? (row.reduce(0) { $0 + ($1 - m) * ($1 - m) } / e).squareRoot() / m : 0
+        }
+        p.text(0, 0, truncated("\(shortID(app.selectedRunID ?? "")) at step \(step): fraction of routed tokens per expert", to: p.width),
+               t.style(.title, bg: .main_bg, bold: true))
+        let map = Heatmap(values: matrix, rowLabels: layers.map { "L\($0)" }, columnLabels: experts.map { "e\($0)" },
+                          color: { t.heat($0 * e / 2) }, format: { String(format: "%.2f", $0) },
+                          textStyle: t.style(.inactive_fg, bg: .main_bg), valueFG: t[.title])
+        let cvX = min(p.width - 9, 3 + experts.count * max(1, min(6, (p.width - 4) / experts.count)) + 1)
+        let used = map.draw(p.sub(Rect(x: 0, y: 1, width: cvX, height: p.height - 1)))
+        p.text(cvX, 1, "CV", t.style(.inactive_fg, bg: .main_bg))
+        for (r, v) in cv.enumerated() where 2 + r * (used > layers.count + 1 ? 2 : 1) < p.height {
+            p.text(cvX, 2 + r * (used > layers.count + 1 ? 2 : 1), String(format: "%.2f", v), t.style(.main_fg, bg: .main_bg))
+        }
+        let dot = app.unicode ? " · " : " | "
+        footer.text(1, 0, truncated(["colour: load ÷ 1/\(experts.count)", "0 → 1 (uniform) → 2+", "h/l step",
+                                     String(format: "mean CV %.2f", cv.reduce(0, +) / Double(max(1, cv.count)))].joined(separator: dot),
+                                    to: footer.width - 2), t.style(.inactive_fg, bg: .main_bg))
+        footer.text(1, 1, "E back to the curve", t.style(.inactive_fg, bg: .main_bg))
     }
 
     private func shortID(_ id: String) -> String { id.count > 22 ? "…" + id.suffix(21) : id }

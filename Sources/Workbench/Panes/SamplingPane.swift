@@ -44,6 +44,10 @@ final class SamplingPane: Pane {
     var filter = ""
     var pending: Set<Int> = []
     private var loadedRun: String?
+    /// The selected RL run's reward model as ratings feed it: labels used, pending, held-out pair accuracy.
+    private(set) var rewardModelStatus: String?
+    private var statusRefreshed = Date.distantPast
+    private var rewardModelRuns: [String: Bool] = [:]
 
     var isEditing: Bool { editing }
 
@@ -92,8 +96,44 @@ final class SamplingPane: Pane {
     }
 
     func collect(_ app: Workbench) -> Bool {
-        if loadedRun != app.selectedRunID { reload(app); return true }
+        if loadedRun != app.selectedRunID { reload(app); refreshRewardModelStatus(app); return true }
+        if Date().timeIntervalSince(statusRefreshed) > 0.5 {
+            let before = rewardModelStatus
+            refreshRewardModelStatus(app)
+            return before != rewardModelStatus
+        }
         return false
+    }
+
+    /// Whether a run's config streams ratings into a reward model (parsed once per run).
+    private func feedsRewardModel(_ run: RunRecord) -> Bool {
+        if let known = rewardModelRuns[run.id] { return known }
+        let rm = (try? RunConfig.parse(run.configTOML))?.rl?.rewardModel
+        let feeds = rm?.fromFeedback == true
+        rewardModelRuns[run.id] = feeds
+        return feeds
+    }
+
+    /// "reward model: N labels used · M pending · held-out pair accuracy A (P pairs) · S steps": labels are the
+    /// workspace's ratings; pending ones are taken up between the live run's next policy steps.
+    func refreshRewardModelStatus(_ app: Workbench) {
+        statusRefreshed = Date()
+        guard let id = app.selectedRunID, let run = app.runs.first(where: { $0.id == id }), feedsRewardModel(run) else {
+            rewardModelStatus = nil
+            return
+        }
+        let ws = app.workspace
+        func latest(_ name: String) -> Double? { (try? ws.metrics(run: id, name: name))?.last?.value }
+        let ratings = (try? ws.feedbackCount()) ?? 0
+        let used = Int(latest("reward_model/labels") ?? 0)
+        var parts = ["reward model: \(used) labels used", "\(max(0, ratings - used)) pending"]
+        if let acc = latest("reward_model/pair_accuracy"), let n = latest("reward_model/held_out_pairs") {
+            parts.append(String(format: "held-out pair accuracy %.2f (%d pairs)", acc, Int(n)))
+        } else {
+            parts.append("no held-out pair yet")
+        }
+        if let steps = latest("reward_model/steps") { parts.append("\(Int(steps)) BT steps") }
+        rewardModelStatus = parts.joined(separator: " · ")
     }
 
     var visibleRows: [Int] {
@@ -227,7 +267,9 @@ final class SamplingPane: Pane {
         do {
             try app.workspace.setFeedback(sampleID: id, rating: newRating)
             if side == 0 { rows[i].adapter?.rating = newRating } else { rows[i].base?.rating = newRating }
-            app.say(newRating == nil ? "rating cleared" : (rating > 0 ? "thumbs up stored" : "thumbs down stored"))
+            let fed = rewardModelStatus != nil && app.selectedRunID == app.liveRunID ? " (the reward model takes it up before the next step)" : ""
+            app.say((newRating == nil ? "rating cleared" : (rating > 0 ? "thumbs up stored" : "thumbs down stored")) + fed)
+            refreshRewardModelStatus(app)
         } catch { app.say("\(error)", error: true) }
     }
 
@@ -251,7 +293,12 @@ final class SamplingPane: Pane {
         p.text(1, 3, truncated(settings, to: p.width - 2), t.style(.hi_fg, bg: .main_bg))
         if !pending.isEmpty { p.text(p.width - 12, 3, "sampling…", t.style(.warn_fg, bg: .main_bg, bold: true)) }
 
-        let body = p.sub(Rect(x: 0, y: 4, width: p.width, height: p.height - 5))
+        var top = 4
+        if let status = rewardModelStatus {
+            p.text(1, 4, truncated(status, to: p.width - 2), t.style(.ok_fg, bg: .main_bg))
+            top = 5
+        }
+        let body = p.sub(Rect(x: 0, y: top, width: p.width, height: p.height - top - 1))
         p.text(1, p.height - 1, truncated(["g sample", "u/d thumbs", "j/k select", "h/l side", "b base", "c chat/raw", "t/T temp",
                                            "p/P top-p", "n/N count", "m/M max", "r seed", "Esc cancel"].joined(separator: dot),
                                           to: p.width - 2), t.style(.inactive_fg, bg: .main_bg))

@@ -7,6 +7,7 @@ public enum ThemeKey: String, CaseIterable, Sendable {
     case status_bg, status_fg, error_fg, warn_fg, ok_fg
     case series_1, series_2, series_3, series_4, series_5, series_6, series_7, series_8
     case logprob_low, logprob_high, thumbs_up, thumbs_down
+    case heat_low, heat_mid, heat_high
 }
 
 /// A theme file could not be read (parse problems are warnings, not errors).
@@ -32,6 +33,14 @@ public struct Theme: Sendable, Equatable {
         Style(fg: self[fg], bg: self[bg ?? .main_bg], bold: bold)
     }
 
+    /// A colour on the low → mid → high heat scale for t in [0, 1] (blended in RGB; stepped for palette colours).
+    public func heat(_ t: Double) -> Color {
+        let t = min(1, max(0, t.isFinite ? t : 0))
+        let (a, b, u) = t < 0.5 ? (self[.heat_low], self[.heat_mid], t * 2) : (self[.heat_mid], self[.heat_high], t * 2 - 1)
+        if case .rgb(let x) = a, case .rgb(let y) = b { return .rgb(x.mixed(with: y, u)) }
+        return u < 0.5 ? a : b
+    }
+
     /// Used when no theme file is found; `themes/default.theme` holds the same values.
     public static let builtinDark = Theme(name: "builtin-dark", colors: builtinDarkColors)
 
@@ -44,6 +53,7 @@ public struct Theme: Sendable, Equatable {
             .series_1: "#5fafff", .series_2: "#ff9f43", .series_3: "#7ec699", .series_4: "#ff6b8b",
             .series_5: "#c792ea", .series_6: "#56d4dd", .series_7: "#e5c07b", .series_8: "#abb2bf",
             .logprob_low: "#d75f5f", .logprob_high: "#5fd787", .thumbs_up: "#7ec699", .thumbs_down: "#e05555",
+            .heat_low: "#1d2b4a", .heat_mid: "#2e7d6b", .heat_high: "#e5a33b",
         ]
         return hex.mapValues { .rgb(RGB(hex: $0)!) }
     }()
