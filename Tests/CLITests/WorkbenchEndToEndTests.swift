@@ -116,7 +116,7 @@ struct WorkbenchEndToEndTests {
         defer { t.kill() }
         try t.wait(for: "Config: e2e")
         try t.send("s")
-        try t.wait("step 25") { ($0.number(after: "step ") ?? 0) >= 25 && $0.contains("● sft-") }
+        try t.wait("step 25", timeout: 180) { ($0.number(after: "step ") ?? 0) >= 25 && $0.contains("● sft-") }
         kill(try t.pid(), SIGKILL)
         try t.wait("the process to die", timeout: 10) { _ in t.isDead }
         t.kill()
@@ -135,6 +135,82 @@ struct WorkbenchEndToEndTests {
         let run = try #require(try store.runs().first)
         #expect(run.status == .completed)
         #expect(try store.metrics(run: run.id, name: "train/loss").map(\.step) == Array(1...60), "continuous curve after resume")
+        try store.close()
+    }
+
+    /// An RL run with a reward model fed by thumbs: rate samples of the live adapter in the Sampling pane, see the
+    /// labels counted as pending, then used by the reward model before the next policy step, and its curve move.
+    @Test func rlRunTakesUpThumbsIntoItsRewardModel() throws {
+        let ws = try copyDefaultWorkspace(steps: 10)
+        defer { try? FileManager.default.removeItem(at: ws.deletingLastPathComponent()) }
+        let prefs = (0..<10).map { #"{"prompt":"What is \#($0)+1?","chosen":"It is \#($0 + 1).","rejected":"I do not know."}"# }
+        try Data(prefs.joined(separator: "\n").utf8).write(to: ws.appendingPathComponent("datasets/e2e-prefs.jsonl"))
+        try FileManager.default.removeItem(at: ws.appendingPathComponent("configs/a-e2e.toml"))
+        try Data("""
+            name = "e2e-rl"
+            kind = "rl"
+            seed = 2
+            [model]
+            base = "models/lathe-base"
+            [lora]
+            rank = 4
+            alpha = 8.0
+            [optimizer]
+            lr = 3e-4
+            [training]
+            steps = 3000
+            [eval]
+            every = 0
+            [checkpoint]
+            every = 25
+            [rl]
+            env = "arithmetic"
+            group_size = 2
+            prompts_per_step = 2
+            max_tokens = 12
+            eval_prompts = 0
+            [rl.reward_model]
+            rank = 4
+            alpha = 8.0
+            pairs = "datasets/e2e-prefs.jsonl"
+            initial_steps = 2
+            steps_per_update = 2
+            batch_pairs = 4
+            weight = 0.5
+            """.utf8).write(to: ws.appendingPathComponent("configs/a-e2e-rl.toml"))
+        let t = try open(ws)
+        defer { t.kill() }
+        try t.wait(for: "Config: e2e-rl — configs/a-e2e-rl.toml")
+        try t.send("s")
+        try t.wait("the RL run to go live") { $0.contains("● rl-") }
+        try t.send("3")
+        try t.wait(for: "reward model: 0 labels used · 0 pending")
+        // Two samples of one prompt from the live adapter: thumbs up the first, down the second.
+        try t.send("n", "g")
+        try t.wait("two samples") { s in
+            s.split(separator: "\n").contains { $0.contains("seed 1 #1") } && s.split(separator: "\n").contains { $0.contains("seed 1 #0") }
+                && !s.contains("sampling…")
+        }
+        try t.send("u")
+        try t.wait(for: "thumbs up stored")
+        try t.send("j", "d")
+        try t.wait(for: "thumbs down stored")
+        try t.wait("the reward model to take both labels up", timeout: 120) { $0.contains("reward model: 2 labels used · 0 pending") }
+        // The reward model's label curve: 0 before the ratings, 2 after.
+        try t.send("2", "/")
+        try t.send("reward_model/labels", "Enter", "m")
+        try t.wait("the labels curve at 2") { s in
+            s.split(separator: "\n").contains { $0.contains("(ema") && $0.contains(": 2 ") }
+        }
+        try t.send("q")
+        try t.wait(for: "Quit?")
+        try t.send("y")
+        try t.wait("the process to exit", timeout: 30) { _ in t.isDead }
+        let store = try Workspace.open(ws, mode: .readOnly)
+        let run = try #require(try store.runs().first)
+        let labels = try store.metrics(run: run.id, name: "reward_model/labels").map(\.value)
+        #expect(labels.first == 0 && labels.last == 2, "labels curve \(labels)")
+        #expect(try !store.metrics(run: run.id, name: "reward_model/pair_accuracy").isEmpty)
         try store.close()
     }
 
