@@ -41,6 +41,19 @@ public final class EngineWorker: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Runs the interactive jobs queued right now, on the calling thread, which must be the engine thread inside a
+    /// job: a long job (an RL step: rollouts, then training) calls it at points where the model is in a consistent
+    /// state, so a keypress waits for one such stretch rather than the whole job.
+    public func runPendingInteractive() {
+        while true {
+            condition.lock()
+            guard !queues[Priority.interactive.rawValue].isEmpty else { condition.unlock(); return }
+            let job = queues[Priority.interactive.rawValue].removeFirst()
+            condition.unlock()
+            job()
+        }
+    }
+
     /// Jobs waiting at each priority.
     public var pending: [Int] {
         condition.lock(); defer { condition.unlock() }

@@ -81,6 +81,7 @@ public final class EngineHost: @unchecked Sendable {
                 let run = try Runs.prepare(workspace: workspace, source: source, session: s) { [self] in
                     self.emit(.message($0, isError: false))
                 }
+                run.safePoint = { [worker] in worker.runPendingInteractive() }
                 live = run
                 flag { liveID = run.record.id }
                 emit(.runStarted(run.record))

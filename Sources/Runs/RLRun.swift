@@ -13,6 +13,8 @@ import Tokenizer
 /// policy-gradient loss. Ratios use the model logprobs the sampler reports (contract 6), so on-policy they start at
 /// 1 and `kl_sample_train` stays ~0.
 public final class RLRun: LiveRun, @unchecked Sendable {
+    /// Called after each prompt's rollouts and each forward-backward chunk: the workbench serves samples there.
+    public var safePoint: (() -> Void)?
     public let ws: Workspace
     public private(set) var record: RunRecord
     public let config: RunConfig
@@ -137,6 +139,7 @@ public final class RLRun: LiveRun, @unchecked Sendable {
                 rollouts.append(Rollout(prompt: p, promptIDs: ids, completion: c.ids, text: text, logprobs: c.logprobs,
                                         verifiable: v, reward: v ?? 0, group: g))
             }
+            safePoint?()
         }
         // 2. Rewards: + weight × the reward model's score.
         if let rewardModel {
@@ -191,6 +194,7 @@ public final class RLRun: LiveRun, @unchecked Sendable {
                 for j in d.weights.indices where d.weights[j] != 0 { sampleTrainGap += Double(d.samplingLogprobs![j] - lps[j]) }
             }
             routing.append(out.routing)
+            safePoint?()
         }
         let norms = adapter.gradientNorms()
         var p = RunSetup.adam(config)

@@ -114,6 +114,8 @@ public protocol LiveRun: AnyObject, Sendable {
     var totalSteps: Int { get }
     var isFinished: Bool { get }
     var ws: Workspace { get }
+    /// Called by long steps between their parts (the adapter unchanged), so other engine work can run there.
+    var safePoint: (() -> Void)? { get set }
     @discardableResult func step() throws -> StepReport
     func stop(_ status: RunStatus) throws
     func fail(_ message: String)

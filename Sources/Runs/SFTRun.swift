@@ -34,6 +34,8 @@ public struct StepReport: Sendable {
 /// One SFT run: config → base model, data, adapter → steps with metrics, eval samples and checkpoints.
 /// Driven one optimizer step at a time (`step()`), so a caller can serve other work between steps.
 public final class SFTRun: LiveRun, @unchecked Sendable {
+    /// Unused: an SFT step is one short job.
+    public var safePoint: (() -> Void)?
     public let ws: Workspace
     public private(set) var record: RunRecord
     public let config: RunConfig

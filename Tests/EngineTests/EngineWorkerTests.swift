@@ -29,6 +29,26 @@ struct EngineWorkerTests {
         worker.shutdown()
     }
 
+    /// A long job that reaches a safe point runs the interactive jobs queued by then, and only those, before going on.
+    @Test func aLongJobServesInteractiveJobsAtItsSafePoints() throws {
+        let worker = EngineWorker()
+        let log = Log()
+        let gate = DispatchSemaphore(value: 0), started = DispatchSemaphore(value: 0)
+        worker.submit(.training) {
+            started.signal(); gate.wait()
+            log.add("part 1")
+            worker.runPendingInteractive()
+            log.add("part 2")
+        }
+        started.wait()
+        worker.submit(.training) { log.add("next step") }
+        worker.submit(.interactive) { log.add("sample") }
+        gate.signal()
+        _ = try worker.run(.background) { 0 }
+        #expect(log.items == ["part 1", "sample", "part 2", "next step"])
+        worker.shutdown()
+    }
+
     @Test func errorsComeBackToTheCaller() {
         let worker = EngineWorker()
         #expect(throws: LatheError("boom")) { try worker.run(.interactive) { throw LatheError("boom") } }
