@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Tensor", "Tokenizer"], swiftSettings: kernelFlags),
         .target(name: "Datasets", dependencies: ["Tokenizer"]),
         .target(name: "Stats"),
+        .target(name: "Fuzzing"),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
                                              .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Runs", dependencies: ["Engine", "Datasets", "Store", "Stats", "Tensor"]),
@@ -39,7 +40,7 @@ let package = Package(
         .target(name: "Workbench", dependencies: ["Terminal", "Runs", "Server", "Engine", "Datasets", "Store", "Tensor", "Tokenizer"]),
         .executableTarget(
             name: "lathe",
-            dependencies: ["Engine", "Datasets", "Store", "Stats", "Runs", "Terminal", "Workbench", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Engine", "Datasets", "Store", "Stats", "Runs", "Terminal", "Workbench", "Server", "Fuzzing", "Tokenizer", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tokenizer"]),

@@ -52,10 +52,11 @@ struct OpenAIRequest {
         for key in body.keys.sorted() where !implemented.contains(key) && !ignored.contains(key) {
             if refused.contains(key) {
                 if isDefault(key, body[key]!) { continue }
-                throw OpenAIError.badRequest("'\(key)' is not supported by this server (Lathe generates text only; see docs/OPENAI.md)",
+                throw OpenAIError.badRequest("'\(key.prefix(64))' is not supported by this server (Lathe generates text only; see docs/OPENAI.md)",
                                              param: key, code: "unsupported_parameter")
             }
-            throw OpenAIError.badRequest("Unrecognized request argument supplied: \(key)", param: key, code: "unknown_parameter")
+            let shown = key.count > 64 ? String(key.prefix(64)) + "…" : key
+            throw OpenAIError.badRequest("Unrecognized request argument supplied: \(shown)", param: shown, code: "unknown_parameter")
         }
         var r = OpenAIRequest(kind: kind, model: try string(body, "model", required: true)!)
         switch kind {
@@ -147,10 +148,11 @@ struct OpenAIRequest {
         case "user": role = .user
         case "assistant": role = .assistant
         default:
-            throw OpenAIError.badRequest("\(param).role '\(roleName)' is not one of system, developer, user, assistant", param: "\(param).role")
+            throw OpenAIError.badRequest("\(param).role '\(roleName.prefix(40))' is not one of system, developer, user, assistant", param: "\(param).role")
         }
         for key in m.keys where !["role", "content", "name"].contains(key) {
-            throw OpenAIError.badRequest("\(param).\(key) is not supported (text messages only)", param: "\(param).\(key)")
+            let shown = key.count > 64 ? String(key.prefix(64)) + "…" : key
+            throw OpenAIError.badRequest("\(param).\(shown) is not supported (text messages only)", param: "\(param).\(shown)")
         }
         if let text = m["content"] as? String { return ChatMessage(role, text) }
         if let parts = m["content"] as? [Any] {
@@ -199,5 +201,12 @@ struct OpenAIRequest {
     private static func describe(_ error: Error) -> String {
         let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
         return text.split(separator: "\n").first.map(String.init) ?? text
+    }
+}
+
+/// Request-body checking on its own, for the fuzz harness: parses a /v1/completions (or chat) body as the server does.
+public enum OpenAIRequestCheck {
+    public static func parse(_ body: Data, chat: Bool, maxTokensLimit: Int = 1024) throws {
+        _ = try OpenAIRequest.parse(body, kind: chat ? .chat : .completion, maxTokensLimit: maxTokensLimit)
     }
 }

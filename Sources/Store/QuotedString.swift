@@ -19,3 +19,21 @@ func quotedString(_ text: String) -> String {
     }
     return out + "\""
 }
+
+/// A user's value as a message shows it: quoted, control characters escaped, cut at 40 characters (a hostile file
+/// cannot turn one error line into many, or into megabytes).
+func shown(_ text: String) -> String {
+    var out = ""
+    for (n, c) in text.unicodeScalars.enumerated() {
+        if n == 40 { out += "…"; break }
+        switch c {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        default:
+            if c.value < 0x20 || c.value == 0x7F { out += "\\u{\(String(c.value, radix: 16))}" } else { out.unicodeScalars.append(c) }
+        }
+    }
+    return "\"\(out)\""
+}

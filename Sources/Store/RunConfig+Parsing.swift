@@ -24,6 +24,9 @@ extension RunConfig {
         if text.utf8.contains(0) {
             throw StoreError(.syntax, source, "contains a NUL byte")
         }
+        if let line = TOMLHeaderCheck.firstBadHeader(text) {
+            throw StoreError(.syntax, "\(source): line \(line)", "a table header is [name] or [[name]], the name starting with a letter, digit, _, - or a quote")
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw syntaxError(error, source: source)
@@ -57,9 +60,9 @@ extension RunConfig {
 
         guard let kind = Kind(rawValue: kindText) else {
             if reservedKinds.contains(kindText) {
-                throw root.error(.invalidValue, "kind", "kind \"\(kindText)\" arrives with its issue")
+                throw root.error(.invalidValue, "kind", "kind \(shown(kindText)) arrives with its issue")
             }
-            throw root.error(.invalidValue, "kind", "unknown kind \"\(kindText)\" (expected sft, rl or pretrain)")
+            throw root.error(.invalidValue, "kind", "unknown kind \(shown(kindText)) (expected sft, rl or pretrain)")
         }
         for reserved in reservedKinds {
             guard let section = try root.table(reserved) else { continue }
@@ -103,7 +106,7 @@ extension RunConfig {
         guard let text = try fields.string(key) else { return nil }
         guard let value = E(rawValue: text) else {
             let expected = E.allCases.map(\.rawValue).joined(separator: ", ")
-            throw fields.error(.invalidValue, key, "unknown value \"\(text)\" (expected \(expected))")
+            throw fields.error(.invalidValue, key, "unknown value \(shown(text)) (expected \(expected))")
         }
         return value
     }
@@ -176,7 +179,7 @@ extension RunConfig {
                 guard let target = LoRATarget(rawValue: name) else {
                     let expected = LoRATarget.allCases.map(\.rawValue).joined(separator: ", ")
                     throw StoreError(.invalidValue, "\(fields.source): \(fields.field("targets"))[\(index)]",
-                                     "unknown target \"\(name)\" (expected \(expected))")
+                                     "unknown target \(shown(name)) (expected \(expected))")
                 }
                 return target
             }

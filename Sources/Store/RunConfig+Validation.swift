@@ -28,10 +28,10 @@ extension RunConfig {
             if pretrain != nil { check.fail("pretrain", "only for kind \"pretrain\" (this config is kind \"rl\")") }
             if let rl {
                 if !RL.environments.contains(rl.env) {
-                    check.fail("rl.env", "unknown environment \"\(rl.env)\" (expected \(RL.environments.joined(separator: ", ")))")
+                    check.fail("rl.env", "unknown environment \(shown(rl.env)) (expected \(RL.environments.joined(separator: ", ")))")
                 }
                 if !RL.losses.contains(rl.loss) {
-                    check.fail("rl.loss", "unknown loss \"\(rl.loss)\" (expected \(RL.losses.joined(separator: ", ")))")
+                    check.fail("rl.loss", "unknown loss \(shown(rl.loss)) (expected \(RL.losses.joined(separator: ", ")))")
                 }
                 check.atLeast("rl.group_size", rl.groupSize, 2)
                 check.atLeast("rl.prompts_per_step", rl.promptsPerStep, 1)
@@ -44,7 +44,7 @@ extension RunConfig {
                 check.positive("rl.temperature", rl.temperature)
                 check.atLeast("rl.eval_k", rl.evalK, 1)
                 if (rl.env == "qa" || rl.env == "prompts") && (rl.dataset ?? "").isEmpty {
-                    check.fail("rl.dataset", "missing required key (env \"\(rl.env)\" reads its prompts from a dataset)", .missingKey)
+                    check.fail("rl.dataset", "missing required key (env \(shown(rl.env)) reads its prompts from a dataset)", .missingKey)
                 }
                 if rl.env == "prompts" && rl.rewardModel == nil {
                     check.fail("rl.reward_model", "missing required section (env \"prompts\" has no reward but the reward model's)", .missingKey)

@@ -118,10 +118,11 @@ struct JSONField {
     }
 }
 
-/// `"text"` with quotes, backslashes and control characters escaped, for error messages.
+/// `"text"` with quotes, backslashes and control characters escaped, cut at 60 characters, for error messages.
 func quoted(_ s: String) -> String {
     var out = "\""
-    for u in s.unicodeScalars {
+    for (n, u) in s.unicodeScalars.enumerated() {
+        if n == 60 { out += "…"; break }
         switch u {
         case "\"": out += "\\\""
         case "\\": out += "\\\\"

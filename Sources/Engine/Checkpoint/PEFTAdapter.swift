@@ -51,7 +51,7 @@ public enum PEFTAdapter {
         do { cfg = try JSONDecoder().decode(Config.self, from: data) }
         catch let e as DecodingError { throw LatheError("\(configURL.path): \(describe(e))") }
         guard cfg.peft_type == nil || cfg.peft_type == "LORA" else {
-            throw LatheError("\(file): peft_type \"\(cfg.peft_type!)\" is not supported (expected \"LORA\")")
+            throw LatheError("\(file): peft_type \(quotedValue(cfg.peft_type!)) is not supported (expected \"LORA\")")
         }
         guard let r = cfg.r, r >= 1 else { throw LatheError("\(file): r: missing or < 1") }
         guard let alpha = cfg.lora_alpha, alpha > 0 else { throw LatheError("\(file): lora_alpha: missing or <= 0") }

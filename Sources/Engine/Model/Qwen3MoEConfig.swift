@@ -66,7 +66,7 @@ public struct Qwen3MoEConfig: Codable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? ""
         guard modelType == "qwen3_moe" else {
-            throw LatheError("model_type \"\(modelType)\" is not supported (expected \"qwen3_moe\")")
+            throw LatheError("model_type \(quotedValue(modelType)) is not supported (expected \"qwen3_moe\")")
         }
         vocabSize = try c.decode(Int.self, forKey: .vocabSize)
         hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
@@ -87,10 +87,10 @@ public struct Qwen3MoEConfig: Codable, Equatable, Sendable {
         let params = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters)
         if let scaling = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeScaling),
            let kind = scaling.ropeType, kind != "default" {
-            throw LatheError("rope_scaling.rope_type \"\(kind)\" is not supported (only \"default\")")
+            throw LatheError("rope_scaling.rope_type \(quotedValue(kind)) is not supported (only \"default\")")
         }
         if let kind = params?.ropeType, kind != "default" {
-            throw LatheError("rope_parameters.rope_type \"\(kind)\" is not supported (only \"default\")")
+            throw LatheError("rope_parameters.rope_type \(quotedValue(kind)) is not supported (only \"default\")")
         }
         ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? params?.ropeTheta ?? 10_000
         maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 32_768
@@ -140,17 +140,28 @@ public struct Qwen3MoEConfig: Codable, Equatable, Sendable {
         func check(_ ok: Bool, _ field: String, _ why: String) throws {
             if !ok { throw LatheError("\(field): \(why)") }
         }
-        try check(vocabSize > 0, "vocab_size", "must be positive (got \(vocabSize))")
-        try check(hiddenSize > 0, "hidden_size", "must be positive (got \(hiddenSize))")
-        try check(numHiddenLayers > 0, "num_hidden_layers", "must be positive (got \(numHiddenLayers))")
-        try check(numAttentionHeads > 0, "num_attention_heads", "must be positive (got \(numAttentionHeads))")
+        // Upper bounds far above any model this engine can hold: sizes are multiplied into allocations and loop
+        // counts, so a hostile config must not get that far.
+        func range(_ v: Int, _ field: String, _ upper: Int, allowZero: Bool = false) throws {
+            try check(v >= (allowZero ? 0 : 1) && v <= upper, field,
+                      "must be in \(allowZero ? 0 : 1)...\(upper) (got \(v))")
+        }
+        try range(vocabSize, "vocab_size", 1 << 24)
+        try range(hiddenSize, "hidden_size", 1 << 16)
+        try range(numHiddenLayers, "num_hidden_layers", 1024)
+        try range(numAttentionHeads, "num_attention_heads", 1024)
+        try range(numExperts, "num_experts", 4096, allowZero: true)
+        try range(intermediateSize, "intermediate_size", 1 << 20, allowZero: true)
+        try range(moeIntermediateSize, "moe_intermediate_size", 1 << 20, allowZero: true)
+        try range(headDim, "head_dim", 4096)
+        try range(maxPositionEmbeddings, "max_position_embeddings", 1 << 24)
         try check(numKeyValueHeads > 0 && numAttentionHeads % numKeyValueHeads == 0, "num_key_value_heads",
                   "must divide num_attention_heads \(numAttentionHeads) (got \(numKeyValueHeads))")
         try check(headDim > 0 && headDim % 2 == 0, "head_dim", "must be positive and even (got \(headDim))")
         try check(decoderSparseStep > 0, "decoder_sparse_step", "must be positive (got \(decoderSparseStep))")
         try check(rmsNormEps > 0, "rms_norm_eps", "must be positive (got \(rmsNormEps))")
         try check(ropeTheta > 0, "rope_theta", "must be positive (got \(ropeTheta))")
-        try check(hiddenAct == "silu", "hidden_act", "only \"silu\" is supported (got \"\(hiddenAct)\")")
+        try check(hiddenAct == "silu", "hidden_act", "only \"silu\" is supported (got \(quotedValue(hiddenAct)))")
         try check(!attentionBias, "attention_bias", "true is not supported by Qwen3-MoE")
         try check(mlpOnlyLayers.allSatisfy { (0..<numHiddenLayers).contains($0) }, "mlp_only_layers",
                   "entries must be layer indices below \(numHiddenLayers) (got \(mlpOnlyLayers))")

@@ -24,7 +24,7 @@ public enum LossFunction: Sendable, Equatable {
         case "ppo": self = .ppo(clipLow: lo, clipHigh: hi, dualClip: config["dual_clip"].map(Float.init))
         case "cispo": self = .cispo(clipLow: lo, clipHigh: hi)
         default:
-            throw LatheError("loss_fn \"\(name)\": unknown (cross_entropy, importance_sampling, ppo or cispo)")
+            throw LatheError("loss_fn \(quotedValue(name)): unknown (cross_entropy, importance_sampling, ppo or cispo)")
         }
         if lo <= 0 || hi < 1 || lo > 1 { throw LatheError("loss_fn_config: need 0 < clip_low_threshold ≤ 1 ≤ clip_high_threshold (got \(lo), \(hi))") }
         if case .ppo(_, _, let c?) = self, c <= 1 { throw LatheError("loss_fn_config: dual_clip must be > 1 (got \(c))") }
