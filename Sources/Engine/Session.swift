@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 import Tensor
 import Tokenizer
@@ -107,6 +108,7 @@ public final class TrainableAdapter: @unchecked Sendable {
         lora.zeroGrad()
         lora.version += 1
         pendingGradients = false
+        FaultInjection.crashPoint("optimizer-step")
         return report
     }
 

@@ -1,3 +1,4 @@
+import Durability
 import Datasets
 import Engine
 import Foundation
@@ -86,7 +87,7 @@ enum RunSetup {
         record.lastStep = startStep
         record.status = .running
         try ws.createRun(record)
-        try FileWriting.atomicWrite(Data(record.configTOML.utf8), to: ws.runDirectory(record.id).appendingPathComponent("config.toml"))
+        try AtomicFile.write(Data(record.configTOML.utf8), to: ws.runDirectory(record.id).appendingPathComponent("config.toml"))
     }
 
     static func adam(_ config: RunConfig) -> AdamParams {

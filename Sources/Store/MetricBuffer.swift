@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 
 /// Collects metric points from the training loop and commits them at most once a second, so a SIGKILL loses at
@@ -50,7 +51,9 @@ public final class MetricBuffer: @unchecked Sendable {
         defer { guardLock.unlock() }
         lastFlush = now
         guard !pending.isEmpty else { return }
+        FaultInjection.crashPoint("metrics-commit")
         try workspace.appendMetrics(pending)
+        FaultInjection.crashPoint("metrics-committed")
         pending.removeAll(keepingCapacity: true)
     }
 }

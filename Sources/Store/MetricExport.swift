@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 
 public enum MetricExportFormat: String, CaseIterable, Sendable {

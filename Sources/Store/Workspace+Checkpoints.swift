@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 import GRDB
 
@@ -12,7 +13,9 @@ extension Workspace {
         guard try self.run(run) != nil else { throw runNotFound(run) }
         let record = CheckpointRecord(runID: run, name: name, step: step, kind: kind)
         try AtomicFile.writeDirectory(at: resolve(record.path), fill)
+        FaultInjection.crashPoint("checkpoint-renamed")
         try write { db in try record.insert(db, onConflict: .replace) }
+        FaultInjection.crashPoint("checkpoint-recorded")
         return record
     }
 

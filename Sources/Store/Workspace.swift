@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 import GRDB
 
@@ -115,6 +116,9 @@ public final class Workspace: @unchecked Sendable {
     /// One transaction; a read-only workspace refuses before touching SQLite.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         try requireWritable()
+        if FaultInjection.databaseWriteFails() {
+            throw StoreError(.io, databaseURL.path, "database write failed (No space left on device)")
+        }
         do { return try pool.write(body) } catch { throw databaseError(error) }
     }
 

@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 #if canImport(Glibc)
 import Glibc

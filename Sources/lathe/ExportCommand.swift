@@ -1,3 +1,4 @@
+import Durability
 import ArgumentParser
 import Engine
 import Foundation
@@ -24,7 +25,7 @@ struct ExportCommand: ParsableCommand {
         let dst = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: dst, withIntermediateDirectories: true)
         for f in ["adapter_config.json", "adapter_model.safetensors"] {
-            try FileWriting.atomicWrite(try Data(contentsOf: src.appendingPathComponent(f)), to: dst.appendingPathComponent(f))
+            try AtomicFile.write(try Data(contentsOf: src.appendingPathComponent(f)), to: dst.appendingPathComponent(f))
         }
         stderrLine("[export] \(runID) \(ckpt.name) → \(dst.path) (PEFT, per-expert layout)")
     }

@@ -1,3 +1,4 @@
+import Durability
 import ArgumentParser
 import Datasets
 import Engine
@@ -91,7 +92,7 @@ struct PretrainCommand: ParsableCommand {
                 guard let m = try? JSONDecoder().decode(Metric.self, from: Data(line.utf8)) else { return false }
                 return m.step <= state.step
             } ?? []
-            try FileWriting.atomicWrite(Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: metricsURL)
+            try AtomicFile.write(Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: metricsURL)
         }
         let metrics = try FileHandle(forWritingTo: metricsURL)
         metrics.seekToEndOfFile()

@@ -1,3 +1,4 @@
+import Durability
 import ArgumentParser
 import Engine
 import Foundation
@@ -56,7 +57,7 @@ struct TokenizerTrainCommand: ParsableCommand {
         } catch { throw LatheError("\(error)") }
         let dir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try FileWriting.atomicWrite(Data(trained.tokenizerJSON().utf8), to: dir.appendingPathComponent("tokenizer.json"))
+        try AtomicFile.write(Data(trained.tokenizerJSON().utf8), to: dir.appendingPathComponent("tokenizer.json"))
         stderrLine(String(format: "[tokenizer] wrote %@/tokenizer.json (vocab %d, %d merges) in %.1f s", dir.path,
                           trained.vocabSize, trained.merges.count, Date().timeIntervalSince(start)))
     }

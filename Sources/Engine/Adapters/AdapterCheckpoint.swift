@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 import Tensor
 
@@ -50,7 +51,7 @@ public enum AdapterCheckpoint {
                           modules: adapter.lora.modules.map(\.path), caller: callerState)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileWriting.atomicWrite(try enc.encode(state), to: dir.appendingPathComponent("state.json"))
+        try AtomicFile.write(try enc.encode(state), to: dir.appendingPathComponent("state.json"))
     }
 
     /// Restores weights, moments, step and version into `adapter` (created with the same config); returns the

@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 import Tensor
 
@@ -52,12 +53,12 @@ public enum ModelWriter {
         config["torch_dtype"] = dtype == .bf16 ? "bfloat16" : "float32"
         config["use_cache"] = true
         let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try FileWriting.atomicWrite(json, to: dir.appendingPathComponent("config.json"))
+        try AtomicFile.write(json, to: dir.appendingPathComponent("config.json"))
         var gen: [String: Any] = ["do_sample": false, "transformers_version": "5.23.0"]
         if let bos = model.config.bosTokenId { gen["bos_token_id"] = bos }
         if !model.config.eosTokenId.isEmpty { gen["eos_token_id"] = model.config.eosTokenId }
-        try FileWriting.atomicWrite(try JSONSerialization.data(withJSONObject: gen, options: [.prettyPrinted, .sortedKeys]),
+        try AtomicFile.write(try JSONSerialization.data(withJSONObject: gen, options: [.prettyPrinted, .sortedKeys]),
                                     to: dir.appendingPathComponent("generation_config.json"))
-        for (name, data) in extraFiles { try FileWriting.atomicWrite(data, to: dir.appendingPathComponent(name)) }
+        for (name, data) in extraFiles { try AtomicFile.write(data, to: dir.appendingPathComponent(name)) }
     }
 }

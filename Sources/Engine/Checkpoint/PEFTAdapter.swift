@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 import Tensor
 
@@ -187,6 +188,6 @@ public enum PEFTAdapter {
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try SafeTensorsWriter.write(tensors, to: directory.appendingPathComponent("adapter_model.safetensors"))
-        try FileWriting.atomicWrite(configData, to: directory.appendingPathComponent("adapter_config.json"))
+        try AtomicFile.write(configData, to: directory.appendingPathComponent("adapter_config.json"))
     }
 }

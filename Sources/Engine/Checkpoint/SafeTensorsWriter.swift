@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 import Tensor
 
@@ -43,39 +44,6 @@ public enum SafeTensorsWriter {
 
     /// Encodes and writes atomically (temp file, fsync, rename).
     public static func write(_ tensors: [Tensor], to url: URL, metadata: [String: String] = ["format": "pt"]) throws {
-        try FileWriting.atomicWrite(try encode(tensors, metadata: metadata), to: url)
-    }
-}
-
-/// Crash-safe file writes: a temp file in the same folder, fsync, rename over the target, fsync the folder.
-public enum FileWriting {
-    public static func atomicWrite(_ data: Data, to url: URL) throws {
-        let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw LatheError("\(url.path): cannot write (\(String(cString: strerror(errno))))") }
-        var ok = true
-        data.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n <= 0 { ok = false; break }
-                done += n
-            }
-        }
-        let err = String(cString: strerror(errno))
-        if ok && fsync(fd) != 0 { ok = false }
-        close(fd)
-        guard ok else {
-            unlink(tmp.path)
-            throw LatheError("\(url.path): write failed (\(err))")
-        }
-        guard rename(tmp.path, url.path) == 0 else {
-            unlink(tmp.path)
-            throw LatheError("\(url.path): cannot rename into place (\(String(cString: strerror(errno))))")
-        }
-        let dfd = open(dir.path, O_RDONLY)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
+        try AtomicFile.write(try encode(tensors, metadata: metadata), to: url)
     }
 }

@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 import Tensor
 
@@ -96,7 +97,7 @@ public final class Pretrainer: @unchecked Sendable {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try SafeTensorsWriter.write(tensors, to: dir.appendingPathComponent("state.safetensors"),
                                     metadata: ["format": "pt", "step": "\(step)"])
-        try FileWriting.atomicWrite(callerState, to: dir.appendingPathComponent("caller.json"))
+        try AtomicFile.write(callerState, to: dir.appendingPathComponent("caller.json"))
     }
 
     public func loadState(from dir: URL) throws -> Data {

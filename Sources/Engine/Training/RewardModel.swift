@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 import Tensor
 
@@ -107,7 +108,7 @@ public final class RewardModel: @unchecked Sendable {
         try SafeTensorsWriter.write(tensors, to: dir.appendingPathComponent("reward_model.safetensors"))
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileWriting.atomicWrite(try enc.encode(State(step: optimizer.step, lora: lora.config, modules: lora.modules.map(\.path))),
+        try AtomicFile.write(try enc.encode(State(step: optimizer.step, lora: lora.config, modules: lora.modules.map(\.path))),
                                     to: dir.appendingPathComponent("reward_model.json"))
     }
 

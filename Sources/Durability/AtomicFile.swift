@@ -5,8 +5,17 @@ import Glibc
 import Darwin
 #endif
 
+/// A file-system failure, one line: the path and what the system refused.
+public struct FileError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let path: String
+    public let message: String
+    public init(_ path: String, _ message: String) { self.path = path; self.message = message }
+    public var description: String { "\(path): \(message)" }
+}
+
 /// Files and folders that appear complete or not at all: written under a temporary name in the same folder,
-/// fsynced, renamed into place, and the folder fsynced so the rename itself survives a crash.
+/// fsynced, renamed into place, and the folder fsynced so the rename itself survives a crash. Every write passes the
+/// fault-injection sites (`FaultInjection`), so tests can fail or kill it at any of them.
 public enum AtomicFile {
     /// Temporary names start with this, so a scan of a folder can skip leftovers of a crash.
     public static let temporaryPrefix = ".lathe-tmp-"
@@ -20,6 +29,7 @@ public enum AtomicFile {
     /// no temporary file is left behind.
     public static func write(to url: URL, _ fill: (FileHandle) throws -> Void) throws {
         let folder = url.deletingLastPathComponent()
+        try FaultInjection.write(url)
         try makeFolder(folder)
         let temporary = temporaryURL(for: url)
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -27,6 +37,7 @@ public enum AtomicFile {
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
         do {
             try fill(handle)
+            FaultInjection.crashPoint("file-written")
             guard fsync(fd) == 0 else { throw ioError(url, "fsync failed", errno) }
         } catch {
             close(fd)
@@ -47,16 +58,18 @@ public enum AtomicFile {
     /// exchange two names). If `fill` throws, nothing appears at `url` and the temporary folder is removed.
     public static func writeDirectory(at url: URL, _ fill: (URL) throws -> Void) throws {
         let parent = url.deletingLastPathComponent()
+        try FaultInjection.write(url)
         try makeFolder(parent)
         let temporary = temporaryURL(for: url)
         do {
             try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: false)
         } catch {
-            throw StoreError(.io, url.path, "cannot create a temporary folder (\(error.localizedDescription))")
+            throw FileError(url.path, "cannot create a temporary folder (\(error.localizedDescription))")
         }
         do {
             try fill(temporary)
             try syncTree(temporary)
+            FaultInjection.crashPoint("folder-filled")
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw error
@@ -73,22 +86,22 @@ public enum AtomicFile {
 
     // MARK: - Helpers
 
-    static func temporaryURL(for url: URL) -> URL {
+    public static func temporaryURL(for url: URL) -> URL {
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         return url.deletingLastPathComponent()
             .appendingPathComponent("\(temporaryPrefix)\(getpid())-\(suffix)-\(url.lastPathComponent)")
     }
 
-    static func makeFolder(_ folder: URL) throws {
+    public static func makeFolder(_ folder: URL) throws {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw StoreError(.io, folder.path, "cannot create the folder (\(error.localizedDescription))")
+            throw FileError(folder.path, "cannot create the folder (\(error.localizedDescription))")
         }
     }
 
     /// fsync of a folder makes the names created or renamed in it durable.
-    static func syncFolder(_ folder: URL) throws {
+    public static func syncFolder(_ folder: URL) throws {
         let fd = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw ioError(folder, "cannot open the folder to fsync it", errno) }
         defer { close(fd) }
@@ -149,7 +162,7 @@ public enum AtomicFile {
         try? FileManager.default.removeItem(at: old)
     }
 
-    static func ioError(_ url: URL, _ what: String, _ code: Int32) -> StoreError {
-        StoreError(.io, url.path, "\(what) (\(String(cString: strerror(code))))")
+    public static func ioError(_ url: URL, _ what: String, _ code: Int32) -> FileError {
+        FileError(url.path, "\(what) (\(String(cString: strerror(code))))")
     }
 }
