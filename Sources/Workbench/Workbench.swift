@@ -38,6 +38,8 @@ public final class Workbench {
     var selectedRunID: String?
     public internal(set) var liveRunID: String?
     var livePaused = false
+    /// Runs that ended in this session while the database could not record it (a full disk): their real status.
+    var endedHere: [String: (status: RunStatus, error: String?)] = [:]
     var lastReport: StepReport?
     var recentStepSeconds: [Double] = []
     var baseSummary: String?
@@ -141,8 +143,10 @@ public final class Workbench {
 
     func setNeedsRedraw() { dirty = true }
 
+    /// Shows `text` on the status line; paths inside the workspace are shown relative to it, so the reason at the end
+    /// of a long error ("… (No space left on device)") still fits.
     func say(_ text: String, error: Bool = false) {
-        message = (text, error, Date())
+        message = (text.replacingOccurrences(of: workspace.directory.standardizedFileURL.path + "/", with: ""), error, Date())
         dirty = true
     }
 
@@ -194,10 +198,12 @@ public final class Workbench {
                 say("\(id) paused at step \(lastReport?.step ?? 0) (checkpoint saved); p resumes")
             case .runResumed(let id):
                 livePaused = false
+                endedHere[id] = nil
                 refreshRuns()
                 say("\(id) resumed")
             case .runEnded(let id, let status, let error):
                 if liveRunID == id { liveRunID = nil; livePaused = false }
+                endedHere[id] = (error == nil ? status : .failed, error)
                 refreshRuns()
                 if let error { say("\(id) failed: \(error)", error: true) }
                 else if status == .completed { say("\(id) completed") }

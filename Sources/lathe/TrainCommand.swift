@@ -116,10 +116,12 @@ struct TrainCommand: ParsableCommand {
             }
             progress.finish()
             stderrLine("[train] \(run.record.id) completed: \(run.totalSteps) steps; checkpoints in \(run.ws.runDirectory(run.record.id).path)/checkpoints")
-        } catch let e as LatheError {
+        } catch {
+            // A store or file error (a full disk, say) too: the run is marked failed with the message where the
+            // database still takes it, and its last checkpoint stays as it was, to resume from.
             progress.finish()
-            run.fail(e.message)
-            throw e
+            run.fail((error as? LatheError)?.message ?? "\(error)")
+            throw error
         }
     }
 }

@@ -214,6 +214,34 @@ struct WorkbenchEndToEndTests {
         try store.close()
     }
 
+    /// The disk fills up while a run trains (every write fails from some point while a marker file exists): the
+    /// status line says so, the run stops with its last checkpoint intact; once space returns, `p` resumes it.
+    @Test func aFullDiskIsShownAndTheRunResumesWhenSpaceReturns() throws {
+        let ws = try copyDefaultWorkspace(steps: 40)
+        defer { try? FileManager.default.removeItem(at: ws.deletingLastPathComponent()) }
+        let marker = ws.appendingPathComponent("disk-is-full")
+        try Data().write(to: marker)
+        let t = try TmuxSession(command: ["/usr/bin/env", "LATHE_FAIL_WRITES=30", "LATHE_FAIL_WRITES_WHILE=\(marker.path)",
+                                          LatheBinary.url.path, "open", ws.path, "--threads", "2"])
+        defer { t.kill() }
+        try t.wait(for: "Config: e2e — configs/a-e2e.toml")
+        try t.send("s")
+        try t.wait("the run to go live") { $0.contains("● sft-") }
+        let failed = try t.wait("the disk-full error", timeout: 120) { $0.contains("No space left on device") }
+        #expect(!failed.contains("● sft-"), "the run stopped")
+        try FileManager.default.removeItem(at: marker)
+        try t.send("h", "h", "p")
+        try t.wait(for: "resuming")
+        try t.wait("the resumed run to finish", timeout: 120) { $0.contains("completed") && !$0.contains("● sft-") }
+        try t.send("q")
+        try t.wait("exit", timeout: 30) { _ in t.isDead }
+        let store = try Workspace.open(ws, mode: .readOnly)
+        let run = try #require(try store.runs().first)
+        #expect(run.status == .completed)
+        #expect(try store.metrics(run: run.id, name: "train/loss").map(\.step) == Array(1...40))
+        try store.close()
+    }
+
     @Test func withoutATerminalOrWithAnUnknownTERMItSaysSoInOneLine() throws {
         let missing = try LatheBinary.run(["open", "/tmp/lathe-no-such-workspace"])
         #expect(missing.status == 1)

@@ -183,7 +183,7 @@ final class ConfigPane: Pane {
         guard wantPause != true else { app.say("no live run to pause", error: true); return }
         guard let run = app.selectedRun else { app.say("select a run first (h, then j/k)", error: true); return }
         guard app.liveRunID == nil else { app.say("\(app.liveRunID!) is live: stop it (x) first", error: true); return }
-        guard [.paused, .interrupted, .failed].contains(run.status) else {
+        guard [.paused, .interrupted, .failed].contains(shownStatus(run, app)) else {
             app.say("\(run.id) is \(run.status.rawValue): only paused, interrupted or failed runs resume", error: true); return
         }
         host.resume(runID: run.id)
@@ -244,9 +244,9 @@ final class ConfigPane: Pane {
             let live = run.id == app.liveRunID
             let total = totals[run.id] ?? { let v = (try? RunConfig.parse(run.configTOML, source: run.id))?.training.steps ?? 0; totals[run.id] = v; return v }()
             let step = live ? (app.lastReport?.step ?? run.lastStep) : run.lastStep
-            let status = live ? (app.livePaused ? "paused" : "running") : run.status.rawValue
-            let icon = statusIcon(live ? (app.livePaused ? .paused : .running) : run.status, app.unicode)
-            var style = t.style(live ? .ok_fg : (run.status == .failed ? .error_fg : .main_fg), bg: .main_bg)
+            let status = live ? (app.livePaused ? "paused" : "running") : shownStatus(run, app).rawValue
+            let icon = statusIcon(live ? (app.livePaused ? .paused : .running) : shownStatus(run, app), app.unicode)
+            var style = t.style(live ? .ok_fg : (shownStatus(run, app) == .failed ? .error_fg : .main_fg), bg: .main_bg)
             if selected { style = t.style(.selected_fg, bg: .selected_bg, bold: focus == .runs && i == runIndex) }
             inner.text(0, row, String(repeating: " ", count: inner.width), style)
             let tail = (inner.width >= 40 ? "\(status) " : "") + "\(step)/\(total)"
@@ -255,8 +255,18 @@ final class ConfigPane: Pane {
         }
     }
 
+    /// The status to show: the database's, unless the run ended in this session and the database still says
+    /// running (its last write failed): then how it really ended.
+    private func shownStatus(_ run: RunRecord, _ app: Workbench) -> RunStatus {
+        if run.status == .running, run.id != app.liveRunID, let ended = app.endedHere[run.id] { return ended.status }
+        return run.status
+    }
+
     private func describe(_ run: RunRecord, _ app: Workbench) -> String {
         if run.id == app.liveRunID { return app.livePaused ? "paused in memory · p resumes" : "running · p pauses, x stops" }
+        if shownStatus(run, app) == .failed, run.status == .running {
+            return "failed: " + (app.endedHere[run.id]?.error ?? "?") + " · p resumes"
+        }
         switch run.status {
         case .interrupted: return "interrupted at step \(run.lastStep) · p resumes"
         case .paused: return "stopped at step \(run.lastStep) · p resumes"
