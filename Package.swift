@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
         .target(name: "CSupport"),
         .systemLibrary(name: "CNCurses"),
+        .systemLibrary(name: "CZlib"),
         .target(name: "Terminal", dependencies: ["CNCurses"]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CSupport"], swiftSettings: kernelFlags),
         .target(name: "Tokenizer", swiftSettings: kernelFlags),
@@ -34,12 +35,14 @@ let package = Package(
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
                                              .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Runs", dependencies: ["Engine", "Datasets", "Store", "Stats", "Tensor"]),
+        .target(name: "Vision", dependencies: ["CZlib", "Engine", "Tensor", "Stats", "Datasets", "Tokenizer"],
+                swiftSettings: kernelFlags),
         .target(name: "Server", dependencies: ["Runs", "Engine", "Datasets", "Store", .product(name: "Hummingbird", package: "hummingbird"),
                                               .product(name: "Logging", package: "swift-log")]),
         .target(name: "Workbench", dependencies: ["Terminal", "Runs", "Server", "Engine", "Datasets", "Store", "Tensor", "Tokenizer"]),
         .executableTarget(
             name: "lathe",
-            dependencies: ["Engine", "Datasets", "Store", "Stats", "Runs", "Terminal", "Workbench", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Engine", "Datasets", "Store", "Stats", "Runs", "Terminal", "Workbench", "Server", "Vision", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
@@ -49,6 +52,7 @@ let package = Package(
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Runs", "Terminal", "Store"], exclude: ["Goldens"]),
         .testTarget(name: "CLITests", dependencies: ["Store"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "Engine", "Tensor", "Stats", "Store"]),
     ],
     swiftLanguageModes: [.v5]
 )
