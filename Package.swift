@@ -39,7 +39,7 @@ let package = Package(
                 swiftSettings: kernelFlags),
         .target(name: "Server", dependencies: ["Runs", "Engine", "Datasets", "Store", .product(name: "Hummingbird", package: "hummingbird"),
                                               .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Workbench", dependencies: ["Terminal", "Runs", "Server", "Engine", "Datasets", "Store", "Tensor", "Tokenizer"]),
+        .target(name: "Workbench", dependencies: ["Terminal", "Runs", "Server", "Engine", "Datasets", "Store", "Tensor", "Tokenizer", "Vision"]),
         .executableTarget(
             name: "lathe",
             dependencies: ["Engine", "Datasets", "Store", "Stats", "Runs", "Terminal", "Workbench", "Server", "Vision", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

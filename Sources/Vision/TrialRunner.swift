@@ -10,6 +10,10 @@ public struct TrialProgress: Sendable {
     public var elapsed: Double
     public var eta: Double
     public var last: TrialOutcome?
+
+    public init(done: Int, total: Int, elapsed: Double, eta: Double, last: TrialOutcome?) {
+        self.done = done; self.total = total; self.elapsed = elapsed; self.eta = eta; self.last = last
+    }
 }
 
 /// The models a trial grid compares.
