@@ -41,6 +41,11 @@ public struct TrialModels: @unchecked Sendable {
             m.tokenizer = try Tokenizer(contentsOf: lmDir.appendingPathComponent("tokenizer.json"))
         }
         if methods.contains(.encoder) { m.sslTower = try VisionCheckpoint.load(models.appendingPathComponent("vision/ssl")).0 }
+        // The VLM's record defines which class names are "seen", for every method's split.
+        let record = models.appendingPathComponent("vision/vlm/config.json")
+        if m.vlmRecord == nil, let data = FileManager.default.contents(atPath: record.path) {
+            m.vlmRecord = try? JSONDecoder().decode(VisionPretrainingRecord.self, from: data)
+        }
         return m
     }
 }
@@ -66,7 +71,8 @@ public final class TrialRunner: @unchecked Sendable {
         splits = try VisionSplits(data: data, testSize: settings.testSize)
         testIndices = splits.test
         testLabels = testIndices.map { data.test.labels[$0] }
-        heldOut = Set(models.vlmRecord?.heldOutClasses ?? [])
+        // Seen / unseen only means something on the classes the VLM tower was pretrained with.
+        heldOut = models.vlmRecord.map { $0.classNames == data.classNames ? Set($0.heldOutClasses) : [] } ?? []
         if settings.methods.contains(.vlm) {
             guard let tower = models.vlmTower, let lm = models.lm, let tok = models.tokenizer else {
                 throw LatheError("method vlm needs the pretrained VLM tower and its language model")

@@ -25,10 +25,13 @@ public struct TrialSettings: Codable, Equatable, Sendable {
     public var loraRank: Int
     public var loraAlpha: Double
 
-    public static let quick = TrialSettings(preset: "quick", methods: TrialMethod.allCases, shots: [1, 4], seeds: 2, testSize: 200,
+    /// A smoke run of the whole path (< 1 min): two shot counts, two seeds, 100 test images, a shorter fine-tune.
+    public static let quick = TrialSettings(preset: "quick", methods: TrialMethod.allCases, shots: [1, 16], seeds: 2, testSize: 100,
                                             vlmSteps: 16, vlmBatch: 10, vlmLearningRate: 1e-3, loraRank: 32, loraAlpha: 32)
+    /// The reported grid: 20 seeds per shot count; 500 test images (50 per class), so that 100 VLM fine-tunes with
+    /// their greedy scoring fit the ≤ 15 min budget on 2 cores (the scoring pass is compute-bound in sgemm).
     public static let full = TrialSettings(preset: "full", methods: TrialMethod.allCases, shots: [1, 2, 4, 8, 16], seeds: 20,
-                                           testSize: 1000, vlmSteps: 16, vlmBatch: 10, vlmLearningRate: 1e-3, loraRank: 32, loraAlpha: 32)
+                                           testSize: 500, vlmSteps: 32, vlmBatch: 10, vlmLearningRate: 1e-3, loraRank: 32, loraAlpha: 32)
 
     public static func preset(_ name: String) throws -> TrialSettings {
         switch name {

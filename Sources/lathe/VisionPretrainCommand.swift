@@ -46,7 +46,15 @@ struct VisionPretrainCommand: ParsableCommand {
         let pool = Array(splits.pretraining)
         stderrLine("[vision-pretrain] \(kind): tower of \(tower.params.parameterCount) parameters, \(pool.count) images from \(vision.directory.path)")
         var targetFLOPs: Double?
-        if let m = matchFlops { targetFLOPs = try VisionCheckpoint.load(URL(fileURLWithPath: m)).1.flops }
+        var steps = self.steps
+        if let m = matchFlops {
+            guard kind == "ssl" else { throw LatheError("--match-flops: only for --kind ssl") }
+            let target = try VisionCheckpoint.load(URL(fileURLWithPath: m)).1.flops
+            targetFLOPs = target
+            // SimCLR: two views per image, forward + backward ≈ 3 forwards; the schedule spans exactly these steps.
+            steps = Int((target / (3 * 2 * Double(batch) * tower.forwardFLOPs)).rounded(.up))
+            stderrLine("[vision-pretrain] matching \(String(format: "%.2f", target / 1e12)) TFLOP of \(m): \(steps) steps of \(batch) images")
+        }
         let schedule = LRSchedule.warmupCosine(warmup: warmup, total: steps, minRatio: 0.1)
         var order: [Int] = []
         var orderRNG = SplitMix64.stream(seed: seed, 0x0DE)

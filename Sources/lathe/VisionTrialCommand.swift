@@ -48,10 +48,6 @@ struct VisionTrialCommand: ParsableCommand {
         return s
     }
 
-    func validate() throws {
-        do { _ = try settings() } catch { throw ValidationError("\(error)") }
-    }
-
     struct Output: Encodable {
         var data: String
         var nTest: Int
