@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "StatsTests", dependencies: ["Stats"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Runs", "Terminal", "Store"], exclude: ["Goldens"]),
-        .testTarget(name: "CLITests", dependencies: ["Store"]),
+        .testTarget(name: "CLITests", dependencies: ["Store", "Vision"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "Engine", "Tensor", "Stats", "Store"]),
     ],
     swiftLanguageModes: [.v5]

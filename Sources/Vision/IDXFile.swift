@@ -53,6 +53,14 @@ public struct IDXArray: Sendable {
         self.bytes = Array(b[headerBytes...])
     }
 
+    /// An unsigned-byte IDX file's bytes: the header for `dims`, then `bytes` (test fixtures, exported subsets).
+    public static func encoded(dims: [Int], bytes: [UInt8]) -> Data {
+        var d = Data([0, 0, 8, UInt8(dims.count)])
+        for v in dims { d.append(contentsOf: [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)]) }
+        d.append(contentsOf: bytes)
+        return d
+    }
+
     /// Reads a plain or gzip'd IDX file.
     public init(contentsOf url: URL) throws {
         let name = url.path

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Vision
 
 /// `lathe vision-trial` as a user runs it: DESIGN's JSON shape, one-line flag and data errors, and the shipped
 /// VLM on a few Fashion-MNIST images (when Debian's package is installed, as `make deps` does).
@@ -15,12 +16,7 @@ struct VisionCLITests {
     static func dataFolder() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-vision-cli-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        func idx(_ dims: [Int], _ payload: [UInt8]) -> Data {
-            var d = Data([0, 0, 8, UInt8(dims.count)])
-            for v in dims { d.append(contentsOf: [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)]) }
-            d.append(contentsOf: payload)
-            return d
-        }
+        func idx(_ dims: [Int], _ payload: [UInt8]) -> Data { IDXArray.encoded(dims: dims, bytes: payload) }
         func images(_ n: Int) -> [UInt8] {
             var out: [UInt8] = []
             for i in 0..<n { for k in 0..<784 { out.append(k / 280 == i % 3 ? UInt8(100 + (k * 7 + i) % 150) : 0) } }

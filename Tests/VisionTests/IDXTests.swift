@@ -6,9 +6,8 @@ import Engine
 /// IDX files written here byte by byte: each malformed case must fail with a one-line error naming the file.
 struct IDXTests {
     static func idx(dims: [Int], type: UInt8 = 0x08, payload: [UInt8]? = nil) -> Data {
-        var d = Data([0, 0, type, UInt8(dims.count)])
-        for v in dims { d.append(contentsOf: [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)]) }
-        d.append(contentsOf: payload ?? (0..<dims.reduce(1, *)).map { UInt8($0 % 251) })
+        var d = IDXArray.encoded(dims: dims, bytes: payload ?? (0..<dims.reduce(1, *)).map { UInt8($0 % 251) })
+        d[2] = type
         return d
     }
 

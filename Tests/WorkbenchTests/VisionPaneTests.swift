@@ -13,12 +13,7 @@ import Vision
     /// IDX files of 30 train and 12 test images: class c is a bright block in band c (so the images differ).
     static func writeData(_ dir: URL) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        func idx(_ dims: [Int], _ payload: [UInt8]) -> Data {
-            var d = Data([0, 0, 8, UInt8(dims.count)])
-            for v in dims { d.append(contentsOf: [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)]) }
-            d.append(contentsOf: payload)
-            return d
-        }
+        func idx(_ dims: [Int], _ payload: [UInt8]) -> Data { IDXArray.encoded(dims: dims, bytes: payload) }
         func images(_ n: Int) -> [UInt8] {
             (0..<n).flatMap { i in (0..<784).map { k -> UInt8 in
                 let y = k / 28, x = k % 28
