@@ -73,4 +73,30 @@ struct VisionCLITests {
         #expect(res["method"] as? String == "vlm" && res["accuracy_seen"] is Double && res["accuracy_unseen"] is Double)
         #expect((try LatheBinary.json(r)["held_out_classes"] as? [String]) == ["Pullover", "Sneaker", "Bag"])
     }
+
+    /// Ctrl-C after the first finished trial: the command reports what finished (`interrupted: true`) and exits 130.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")))
+    func interruptReportsFinishedTrials() throws {
+        let p = Process()
+        p.executableURL = LatheBinary.url
+        p.arguments = ["vision-trial", "--workspace", VisionCLITests.workspace, "--methods", "vlm,pixels", "--shots", "1",
+                       "--seeds", "20", "--test-size", "20", "--vlm-steps", "2", "--threads", "1", "--json"]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        var stderr = Data()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, !String(decoding: stderr, as: UTF8.self).contains("[vision-trial] 1/") {
+            stderr.append(err.fileHandleForReading.availableData)
+        }
+        kill(p.processIdentifier, SIGINT)
+        let rest = err.fileHandleForReading.readDataToEndOfFile()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130, "\(String(decoding: stderr + rest, as: UTF8.self))")
+        let j = try JSONSerialization.jsonObject(with: stdout) as? [String: Any] ?? [:]
+        #expect(j["interrupted"] as? Bool == true)
+        let trials = j["trials"] as? Int ?? 0
+        #expect(trials >= 1 && trials < 40)
+    }
 }
