@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Runs", "Terminal", "Store"], exclude: ["Goldens"]),
         .testTarget(name: "CLITests", dependencies: ["Store", "Vision"]),
-        .testTarget(name: "VisionTests", dependencies: ["Vision", "Engine", "Tensor", "Stats", "Store"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "Engine", "Tensor", "Stats", "Store", "Datasets", "Tokenizer"]),
     ],
     swiftLanguageModes: [.v5]
 )

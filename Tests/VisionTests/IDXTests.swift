@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Vision
 import Engine
+import Datasets
 
 /// IDX files written here byte by byte: each malformed case must fail with a one-line error naming the file.
 struct IDXTests {
@@ -95,5 +96,26 @@ struct IDXTests {
         try FileManager.default.removeItem(at: dir.appendingPathComponent("t10k-images-idx3-ubyte"))
         #expect(error { _ = try VisionData(directory: dir) }.contains("t10k-images-idx3-ubyte: missing"))
         #expect(error { _ = try VisionData(directory: URL(fileURLWithPath: "/nonexistent-lathe")) }.contains("/nonexistent-lathe: no such data folder"))
+    }
+
+    /// Until the fuzz harness exists: 2 000 seeded mutations (byte flips, truncations, header rewrites) of a valid
+    /// file either parse with consistent sizes or fail with a LatheError naming the file — never a crash.
+    @Test func mutatedFilesNeverCrash() {
+        let valid = IDXTests.idx(dims: [4, 5, 6])
+        var rng = SplitMix64(seed: 3)
+        for i in 0..<2000 {
+            var d = [UInt8](valid)
+            switch i % 3 {
+            case 0: for _ in 0..<3 { d[Int(rng.next() % UInt64(d.count))] = UInt8(rng.next() & 255) }
+            case 1: d = Array(d.prefix(Int(rng.next() % UInt64(d.count))))
+            default: for k in 0..<min(16, d.count) where rng.next() % 4 == 0 { d[k] = UInt8(rng.next() & 255) }
+            }
+            do {
+                let a = try IDXArray(parsing: Data(d), name: "m.idx")
+                #expect(a.bytes.count == a.dims.reduce(1, *))
+            } catch let e as LatheError {
+                #expect(e.message.hasPrefix("m.idx: "))
+            } catch { Issue.record("unexpected error \(error)") }
+        }
     }
 }
