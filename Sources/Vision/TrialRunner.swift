@@ -101,6 +101,15 @@ public final class TrialRunner: @unchecked Sendable {
         }
     }
 
+    /// The VLM with no LoRA at all (after caption alignment only): accuracy overall, on seen and on unseen classes.
+    public func vlmZeroShot() throws -> (all: Double, seen: Double, unseen: Double)? {
+        guard let vlm else { return nil }
+        let p = try vlm.predict(imageTokens: vlmTestTokens, startCandidates: testLabels, adapter: nil)
+        let o = TrialOutcome(method: .vlm, shots: 0, seed: 0, predictions: p, support: [], seconds: 0)
+        return (o.accuracy(labels: testLabels), o.accuracy(labels: testLabels) { !self.heldOut.contains($0) },
+                o.accuracy(labels: testLabels) { self.heldOut.contains($0) })
+    }
+
     public var totalTrials: Int { settings.shots.count * settings.seeds * settings.methods.count }
 
     /// One method on one support set.

@@ -61,8 +61,10 @@ struct VisionTrialCommand: ParsableCommand {
         var threads: Int
         var interrupted: Bool
         var machine: MachineProbe.Figures?
+        var vlmZeroShot: [String: Double]?
         enum CodingKeys: String, CodingKey {
             case data, preset, settings, results, paired, trials, threads, interrupted, machine
+            case vlmZeroShot = "vlm_zero_shot"
             case nTest = "n_test", heldOutClasses = "held_out_classes", wallSeconds = "wall_s"
         }
     }
@@ -77,6 +79,11 @@ struct VisionTrialCommand: ParsableCommand {
         let models = try TrialModels.load(workspace: URL(fileURLWithPath: workspace), methods: s.methods)
         let runner = try TrialRunner(data: vision, settings: s, models: models)
         stderrLine("[vision-trial] \(s.preset): \(s.methods.map(\.rawValue).joined(separator: ",")) × shots \(s.shots.map(String.init).joined(separator: ",")) × \(s.seeds) seeds on \(runner.testIndices.count) test images")
+        var zeroShot: [String: Double]?
+        if let z = try runner.vlmZeroShot() {
+            zeroShot = ["accuracy": z.all, "accuracy_seen": z.seen, "accuracy_unseen": z.unseen].filter { $0.value.isFinite }
+            stderrLine(String(format: "[vision-trial] VLM before any fine-tune (caption alignment only): %.3f", z.all))
+        }
         var outcomes: [TrialOutcome] = []
         var stopped = false
         do {
@@ -94,7 +101,8 @@ struct VisionTrialCommand: ParsableCommand {
         let out = Output(data: vision.directory.path, nTest: runner.testIndices.count, preset: s.preset, settings: s,
                          heldOutClasses: runner.heldOut.sorted().map { vision.classNames[$0] }, results: summary.results,
                          paired: summary.paired, trials: outcomes.count, wallSeconds: Date().timeIntervalSince(started),
-                         threads: threads, interrupted: stopped, machine: machine ? MachineProbe.measure(pool: pool) : nil)
+                         threads: threads, interrupted: stopped, machine: machine ? MachineProbe.measure(pool: pool) : nil,
+                         vlmZeroShot: zeroShot)
         if json { try printJSON(out) } else { print(table(out)) }
         if stopped { throw ExitCode(130) }
     }
