@@ -9,7 +9,7 @@ public enum PaneID: Int, CaseIterable, Sendable, Codable {
         case .config: return "Config"
         case .curves: return "Curves"
         case .sampling: return "Sampling"
-        case .vision: return "Vision trials"
+        case .vision: return "Vision"
         }
     }
 
