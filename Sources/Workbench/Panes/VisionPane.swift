@@ -48,7 +48,13 @@ final class VisionPane: Pane {
     func edit(_ key: Key, _ app: Workbench) {}
 
     func setUp(_ app: Workbench) {
-        if let engine = app.host, !app.workspace.isReadOnly { host = VisionTrialHost(engine: engine, workspace: app.workspace) }
+        if let engine = app.host, !app.workspace.isReadOnly {
+            host = VisionTrialHost(engine: engine, workspace: app.workspace)
+            // Only the owner runs grids: one still marked running was left by a process that quit or died mid-grid.
+            for g in (try? app.workspace.trialGrids()) ?? [] where g.status == "running" {
+                try? app.workspace.finishTrialGrid(g.id, status: "cancelled", summaryJSON: nil, wallSeconds: g.wallSeconds)
+            }
+        }
         refreshGrids(app)
     }
 
