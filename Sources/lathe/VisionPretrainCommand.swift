@@ -11,7 +11,7 @@ struct VisionPretrainCommand: ParsableCommand {
         abstract: "Pretrain a vision tower: caption alignment into the frozen base model (vlm) or SimCLR (ssl).",
         discussion: """
         Uses train images 0–49 999 (5/6 of another folder's). vlm: captions name only the seen classes (Fashion-MNIST
-        holds out Pullover, Sneaker, Bag); the language model stays frozen. ssl: no labels; with --match-flops it
+        holds out Pullover, Sneaker, Bag; another folder every third class from the third); the language model stays frozen. ssl: no labels; with --match-flops it
         trains until its compute equals that of the given vlm folder's record. Writes OUT/config.json and
         OUT/vision.safetensors; Ctrl-C saves what was trained and stops.
         """)

@@ -62,9 +62,10 @@ struct VisionTrialCommand: ParsableCommand {
         var interrupted: Bool
         var machine: MachineProbe.Figures?
         var vlmZeroShot: [String: Double]?
+        var cpuSeconds: Double
         enum CodingKeys: String, CodingKey {
             case data, preset, settings, results, paired, trials, threads, interrupted, machine
-            case vlmZeroShot = "vlm_zero_shot"
+            case vlmZeroShot = "vlm_zero_shot", cpuSeconds = "cpu_s"
             case nTest = "n_test", heldOutClasses = "held_out_classes", wallSeconds = "wall_s"
         }
     }
@@ -102,9 +103,16 @@ struct VisionTrialCommand: ParsableCommand {
                          heldOutClasses: runner.heldOut.sorted().map { vision.classNames[$0] }, results: summary.results,
                          paired: summary.paired, trials: outcomes.count, wallSeconds: Date().timeIntervalSince(started),
                          threads: threads, interrupted: stopped, machine: machine ? MachineProbe.measure(pool: pool) : nil,
-                         vlmZeroShot: zeroShot)
+                         vlmZeroShot: zeroShot, cpuSeconds: VisionTrialCommand.cpuSeconds())
         if json { try printJSON(out) } else { print(table(out)) }
         if stopped { throw ExitCode(130) }
+    }
+
+    /// User + system CPU time of this process so far: on a shared machine the wall time alone overstates the cost.
+    static func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
     }
 
     func clock(_ s: Double) -> String {
