@@ -119,9 +119,7 @@ public final class PatchEncoder: @unchecked Sendable {
         var caches: [BlockCache] = []
         for blk in blocks {
             let xIn = FloatBuffer(uninitialized: n * d); xIn.pointer.update(from: x.pointer, count: n * d)
-            let xn1 = FloatBuffer(uninitialized: n * d)
-            var rstd1 = [Float](repeating: 0, count: n)
-            for r in 0..<n { rstd1[r] = Kernels.rmsNorm(x.pointer + r * d, blk.norm1.pointer, xn1.pointer + r * d, d, eps: c.eps) }
+            let (xn1, rstd1) = normRows(x, blk.norm1, rows: n)
             let q = FloatBuffer(uninitialized: n * d), k = FloatBuffer(uninitialized: n * d), v = FloatBuffer(uninitialized: n * d)
             Dense.forward(xn1.pointer, rows: n, blk.q, q.pointer)
             Dense.forward(xn1.pointer, rows: n, blk.k, k.pointer)
@@ -131,9 +129,7 @@ public final class PatchEncoder: @unchecked Sendable {
             attentionForward(q: q, k: k, v: v, probs: probs, att: att, images: b)
             Dense.forward(att.pointer, rows: n, blk.o, x.pointer, accumulate: true)       // x += o(att)
             let h = FloatBuffer(uninitialized: n * d); h.pointer.update(from: x.pointer, count: n * d)
-            let xn2 = FloatBuffer(uninitialized: n * d)
-            var rstd2 = [Float](repeating: 0, count: n)
-            for r in 0..<n { rstd2[r] = Kernels.rmsNorm(x.pointer + r * d, blk.norm2.pointer, xn2.pointer + r * d, d, eps: c.eps) }
+            let (xn2, rstd2) = normRows(x, blk.norm2, rows: n)
             let g = FloatBuffer(uninitialized: n * f), u = FloatBuffer(uninitialized: n * f), act = FloatBuffer(uninitialized: n * f)
             Dense.forward(xn2.pointer, rows: n, blk.gate, g.pointer)
             Dense.forward(xn2.pointer, rows: n, blk.up, u.pointer)
@@ -142,10 +138,17 @@ public final class PatchEncoder: @unchecked Sendable {
             caches.append(BlockCache(xIn: xIn, rstd1: rstd1, xn1: xn1, q: q, k: k, v: v, probs: probs, att: att,
                                      h: h, rstd2: rstd2, xn2: xn2, g: g, u: u, act: act))
         }
-        let out = FloatBuffer(uninitialized: n * d)
-        var rstd = [Float](repeating: 0, count: n)
-        for r in 0..<n { rstd[r] = Kernels.rmsNorm(x.pointer + r * d, finalNorm.pointer, out.pointer + r * d, d, eps: c.eps) }
+        let (out, rstd) = normRows(x, finalNorm, rows: n)
         return (out, Cache(images: b, patches: patches, blocks: caches, x: x, rstd: rstd))
+    }
+
+    /// RMSNorm of every row of x [n, dim] with `weight`: the normed rows and each row's rstd (the backward needs it).
+    func normRows(_ x: FloatBuffer, _ weight: Parameter, rows n: Int) -> (FloatBuffer, [Float]) {
+        let d = config.dim
+        let y = FloatBuffer(uninitialized: n * d)
+        var rstd = [Float](repeating: 0, count: n)
+        for r in 0..<n { rstd[r] = Kernels.rmsNorm(x.pointer + r * d, weight.pointer, y.pointer + r * d, d, eps: config.eps) }
+        return (y, rstd)
     }
 
     /// Per image and head: P = softmax(q·kᵀ/√d) over all patches, att = P·v.

@@ -63,7 +63,8 @@ public final class VisionTower: @unchecked Sendable {
 
     /// Forward without caches kept, in chunks of `batch` images: tokens [count·tokensPerImage·outDim].
     public func tokens(_ images: [Float], batch: Int = 256) -> [Float] {
-        chunked(images, batch: batch) { Array(UnsafeBufferPointer(start: forward($0).0.pointer, count: $1 * tokensPerImage * config.outDim)) }
+        // A named buffer copied whole: a pointer into a temporary's buffer would outlive the buffer.
+        chunked(images, batch: batch) { chunk, _ in let (t, _) = forward(chunk); return t.array }
     }
 
     /// Mean of the encoder's final patch vectors per image [count, dim]: the representation a probe reads.

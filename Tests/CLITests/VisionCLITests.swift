@@ -74,6 +74,18 @@ struct VisionCLITests {
         #expect((try LatheBinary.json(r)["held_out_classes"] as? [String]) == ["Pullover", "Sneaker", "Bag"])
     }
 
+    /// Two processes, same seeds: the same answers (a trial is a function of its seed, not of the process).
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")))
+    func sameSeedsSameResultsAcrossProcesses() throws {
+        let args = ["vision-trial", "--workspace", VisionCLITests.workspace, "--methods", "vlm,encoder", "--shots", "1", "--seeds", "2",
+                    "--test-size", "30", "--vlm-steps", "3", "--threads", "1", "--json"]
+        let a = try LatheBinary.run(args), b = try LatheBinary.run(args)
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr)")
+        let ra = try LatheBinary.json(a)["results"] as? [[String: Any]] ?? [], rb = try LatheBinary.json(b)["results"] as? [[String: Any]] ?? []
+        #expect(ra.count == 2 && ra.map { $0["accuracy"] as? Double } == rb.map { $0["accuracy"] as? Double })
+        #expect(ra.map { $0["ci95"] as? [Double] } == rb.map { $0["ci95"] as? [Double] })
+    }
+
     /// Ctrl-C after the first finished trial: the command reports what finished (`interrupted: true`) and exits 130.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")))
     func interruptReportsFinishedTrials() throws {

@@ -44,7 +44,10 @@ struct TowerGradientTests {
         let small = try VisionTower(config: TowerGradientTests.tiny, seed: 1)
         #expect(small.tokensPerImage == 4)                      // 8×8 image, 2×2 patches → 4×4 grid, merged 2×2 → 2×2
         #expect(small.pooledFeatures(TowerGradientTests.images(5, seed: 3), batch: 2).count == 5 * 8)
-        #expect(small.tokens(TowerGradientTests.images(5, seed: 3), batch: 2).count == 5 * 4 * 16)
+        let imgs = TowerGradientTests.images(5, seed: 3)
+        let chunked = small.tokens(imgs, batch: 2), whole = small.forward(imgs).0.array
+        #expect(chunked.count == 5 * 4 * 16)
+        #expect(zip(chunked, whole).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "chunked tokens differ from one forward")
     }
 
     /// L = Σ cᵢ·tokensᵢ with fixed random c: the tower's own backward.
