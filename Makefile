@@ -1,7 +1,7 @@
 # Lathe: the two commands of the README are `make run` and `make test`; both install what is missing first.
 SHELL := /bin/bash
-# tmux drives the workbench's end-to-end tests.
-SYSTEM_PACKAGES := libncursesw5-dev libopenblas-dev libsqlite3-dev zlib1g-dev pkg-config tmux
+# tmux drives the workbench's end-to-end tests; dataset-fashion-mnist is the vision trials' data.
+SYSTEM_PACKAGES := libncursesw5-dev libopenblas-dev libsqlite3-dev zlib1g-dev pkg-config tmux dataset-fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN := .build/release/lathe
 
@@ -51,9 +51,9 @@ HF_PY := /tmp/hf-live/venv/bin/python
 PEERS := ../shared/peers
 BASE_DIR := workspaces/default/models/lathe-base
 
-.PHONY: reproduce reproduce-serve-load reproduce-example-rl reproduce-example-sft reproduce-fixtures reproduce-base-model reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train reproduce-bench-tui reproduce-bench-workspace
+.PHONY: reproduce reproduce-vision-pretrain reproduce-vision-trials reproduce-serve-load reproduce-example-rl reproduce-example-sft reproduce-fixtures reproduce-base-model reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train reproduce-bench-tui reproduce-bench-workspace
 
-reproduce: reproduce-base-model reproduce-example-sft reproduce-example-rl reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train reproduce-bench-tui reproduce-bench-workspace reproduce-serve-load
+reproduce: reproduce-base-model reproduce-vision-pretrain reproduce-vision-trials reproduce-example-sft reproduce-example-rl reproduce-peft-roundtrip reproduce-bench-generate reproduce-bench-train reproduce-bench-tui reproduce-bench-workspace reproduce-serve-load
 
 # transformers/PEFT/tokenizers fixtures (needs the peers' venv: ../shared/peers/hf-live setup).
 reproduce-fixtures:
@@ -122,3 +122,20 @@ reproduce-example-rl: build
 	cp -r workspaces/default/models workspaces/default/datasets workspaces/default/configs build/rl-demo/
 	python3 scripts/example_rl_effect.py --lathe $(RELEASE_BIN) --workspace build/rl-demo \
 		--config build/rl-demo/configs/example-rl.toml --seeds 1,2,3 > docs/results/example-rl.json
+
+# The shipped vision towers (docs/VISION.md): the VLM's, aligned to captions through the frozen base model (2 400
+# steps of 32 images, 1 thread, ~25 min), then the self-supervised one (SimCLR) trained to the same compute.
+VISION_DIR := workspaces/default/models/vision
+reproduce-vision-pretrain: build
+	rm -rf build/vision && mkdir -p build/vision
+	$(RELEASE_BIN) vision-pretrain --kind vlm --out build/vision/vlm --steps 2400 --batch 32 --lr 1e-3 --warmup 100 \
+		--threads 1 --seed 0 --time-limit 40
+	$(RELEASE_BIN) vision-pretrain --kind ssl --out build/vision/ssl --match-flops build/vision/vlm --batch 128 --lr 1e-3 \
+		--warmup 100 --threads 1 --seed 0 --time-limit 40
+	rm -rf $(VISION_DIR) && mkdir -p $(VISION_DIR) && cp -r build/vision/vlm build/vision/ssl $(VISION_DIR)/
+	python3 -c 'import json; r={k: json.load(open("$(VISION_DIR)/"+k+"/config.json")) for k in ("vlm","ssl")}; print(json.dumps(r, indent=1, sort_keys=True))' \
+		> docs/results/vision-pretrain.json
+
+# The full trial grid (5 shot counts x 20 seeds x 3 methods) with the machine's figures.
+reproduce-vision-trials: build
+	$(RELEASE_BIN) vision-trial --preset full --threads 2 --machine --json > docs/results/vision-trials.json

@@ -348,6 +348,10 @@ public final class EngineHost: @unchecked Sendable {
         return liveID
     }
 
+    /// Runs `job` on the engine thread at background priority (after interactive sampling and training steps):
+    /// the entry point for other engine work, e.g. few-shot vision trials, one job per trial.
+    public func submitBackground(_ job: @escaping () -> Void) { worker.submit(.background, job) }
+
     // MARK: shutdown
 
     /// Stops the live run with a checkpoint (status paused, resumable), waits for the worker, and frees the pools.

@@ -6,6 +6,7 @@ enum WorkspaceSchema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in try createVersion1(db) }
         migrator.registerMigration("v2") { db in try createVersion2(db) }
+        migrator.registerMigration("vision-trials-v1") { db in try createVisionTrials(db) }
         return migrator
     }()
 
@@ -102,6 +103,38 @@ enum WorkspaceSchema {
             CREATE TABLE ui_state (
                 key TEXT PRIMARY KEY NOT NULL,
                 value TEXT NOT NULL
+            ) WITHOUT ROWID;
+            """)
+    }
+
+    /// Few-shot vision trial grids (issue 7) and each method's answers on the test subset per (shots, seed).
+    private static func createVisionTrials(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE trial_grids (
+                id TEXT PRIMARY KEY NOT NULL,
+                data TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('running', 'done', 'cancelled', 'failed')),
+                settings_json TEXT NOT NULL,
+                class_names_json TEXT NOT NULL,
+                held_out_json TEXT NOT NULL,
+                test_indices_json TEXT NOT NULL,
+                summary_json TEXT,
+                wall_s REAL NOT NULL DEFAULT 0,
+                created_at REAL NOT NULL
+            );
+            CREATE INDEX trial_grids_created_at ON trial_grids(created_at);
+
+            CREATE TABLE trials (
+                grid_id TEXT NOT NULL REFERENCES trial_grids(id) ON DELETE CASCADE,
+                method TEXT NOT NULL,
+                shots INTEGER NOT NULL,
+                seed INTEGER NOT NULL,
+                accuracy REAL NOT NULL,
+                predictions_json TEXT NOT NULL,
+                support_json TEXT NOT NULL,
+                seconds REAL NOT NULL,
+                created_at REAL NOT NULL,
+                PRIMARY KEY (grid_id, method, shots, seed)
             ) WITHOUT ROWID;
             """)
     }

@@ -3,7 +3,7 @@ import Terminal
 /// Everything a key can do. One table (`Keymap.bindings`) maps keys to actions per scope and generates the help.
 public enum Action: String, CaseIterable, Sendable {
     // global
-    case quit, nextPane, previousPane, paneConfig, paneCurves, paneSampling, help, palette, filter, toggleServe
+    case quit, nextPane, previousPane, paneConfig, paneCurves, paneSampling, paneVision, help, palette, filter, toggleServe
     // lists and cursors
     case up, down, left, right, select, back
     // run configuration
@@ -14,10 +14,13 @@ public enum Action: String, CaseIterable, Sendable {
     // sampling
     case editPrompt, sample, toggleBase, toggleChat, temperatureUp, temperatureDown, topPUp, topPDown, countUp
     case countDown, maxTokensUp, maxTokensDown, newSeed, thumbsUp, thumbsDown
+    // vision trials
+    case visionStart, visionCancel, visionToggle, visionView, visionMethod, visionShotsNext, visionShotsPrevious
+    case visionSeedNext, visionSeedPrevious, visionOlderGrid, visionNewerGrid
 }
 
 public enum KeyScope: String, CaseIterable, Sendable {
-    case global = "Everywhere", config = "Run configuration", curves = "Curves", sampling = "Sampling"
+    case global = "Everywhere", config = "Run configuration", curves = "Curves", sampling = "Sampling", vision = "Vision trials"
 }
 
 public struct KeyBinding: Sendable {
@@ -35,6 +38,7 @@ public enum Keymap {
         KeyBinding(keys: [.char("1")], action: .paneConfig, scope: .global, help: "run configuration pane"),
         KeyBinding(keys: [.char("2")], action: .paneCurves, scope: .global, help: "curves pane"),
         KeyBinding(keys: [.char("3")], action: .paneSampling, scope: .global, help: "sampling pane"),
+        KeyBinding(keys: [.char("4")], action: .paneVision, scope: .global, help: "vision trials pane"),
         KeyBinding(keys: [.char("?"), .function(1)], action: .help, scope: .global, help: "this help"),
         KeyBinding(keys: [.char(":")], action: .palette, scope: .global, help: "command palette (open, save-as, export, theme…)"),
         KeyBinding(keys: [.char("/")], action: .filter, scope: .global, help: "filter the list in this pane"),
@@ -84,6 +88,18 @@ public enum Keymap {
         KeyBinding(keys: [.char("r")], action: .newSeed, scope: .sampling, help: "next seed"),
         KeyBinding(keys: [.char("+"), .char("u")], action: .thumbsUp, scope: .sampling, help: "thumbs up the selected sample"),
         KeyBinding(keys: [.char("-"), .char("d")], action: .thumbsDown, scope: .sampling, help: "thumbs down the selected sample"),
+
+        KeyBinding(keys: [.char("s")], action: .visionStart, scope: .vision, help: "start a trial grid with these settings"),
+        KeyBinding(keys: [.char("x")], action: .visionCancel, scope: .vision, help: "stop the running grid after the current trial"),
+        KeyBinding(keys: [.char(" ")], action: .visionToggle, scope: .vision, help: "toggle the method / shot count under the cursor"),
+        KeyBinding(keys: [.char("v")], action: .visionView, scope: .vision, help: "view: chart / images / confusion matrix"),
+        KeyBinding(keys: [.char("m")], action: .visionMethod, scope: .vision, help: "method shown in images and confusion"),
+        KeyBinding(keys: [.char("]")], action: .visionShotsNext, scope: .vision, help: "more shots (images, confusion)"),
+        KeyBinding(keys: [.char("[")], action: .visionShotsPrevious, scope: .vision, help: "fewer shots"),
+        KeyBinding(keys: [.char("n")], action: .visionSeedNext, scope: .vision, help: "next seed's support set (images)"),
+        KeyBinding(keys: [.char("N")], action: .visionSeedPrevious, scope: .vision, help: "previous seed"),
+        KeyBinding(keys: [.char(",")], action: .visionOlderGrid, scope: .vision, help: "older stored grid"),
+        KeyBinding(keys: [.char(".")], action: .visionNewerGrid, scope: .vision, help: "newer stored grid"),
     ]
 
     /// The action of `key` in `scope`: the pane's own bindings win over the global ones.

@@ -2,13 +2,14 @@ import Runs
 import Terminal
 
 public enum PaneID: Int, CaseIterable, Sendable, Codable {
-    case config = 1, curves, sampling
+    case config = 1, curves, sampling, vision
 
     public var title: String {
         switch self {
         case .config: return "Config"
         case .curves: return "Curves"
         case .sampling: return "Sampling"
+        case .vision: return "Vision"
         }
     }
 
@@ -17,6 +18,7 @@ public enum PaneID: Int, CaseIterable, Sendable, Codable {
         case .config: return .config
         case .curves: return .curves
         case .sampling: return .sampling
+        case .vision: return .vision
         }
     }
 }

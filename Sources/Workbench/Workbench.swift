@@ -24,6 +24,7 @@ public final class Workbench {
     let configPane: ConfigPane
     let curvesPane: CurvesPane
     let samplingPane: SamplingPane
+    let visionPane: VisionPane
 
     enum Overlay: Equatable {
         case help(scroll: Int)
@@ -73,6 +74,7 @@ public final class Workbench {
         configPane = ConfigPane()
         curvesPane = CurvesPane()
         samplingPane = SamplingPane()
+        visionPane = VisionPane()
         lastSavedState = state
         _ = loadTheme(themeName)
         refreshRuns()
@@ -80,6 +82,7 @@ public final class Workbench {
         configPane.setUp(self)
         curvesPane.setUp(self)
         samplingPane.setUp(self)
+        visionPane.setUp(self)
         if workspace.isReadOnly {
             say("read-only: another process (pid \(workspace.ownerPID.map(String.init) ?? "?")) owns this workspace", error: true)
         }
@@ -91,6 +94,7 @@ public final class Workbench {
         case .config: return configPane
         case .curves: return curvesPane
         case .sampling: return samplingPane
+        case .vision: return visionPane
         }
     }
 
@@ -255,6 +259,7 @@ public final class Workbench {
         case .paneConfig: switchTo(.config)
         case .paneCurves: switchTo(.curves)
         case .paneSampling: switchTo(.sampling)
+        case .paneVision: switchTo(.vision)
         case .help: overlay = .help(scroll: 0)
         case .palette: overlay = .palette(TextField(), selected: 0)
         case .filter: filterField = TextField(currentPane.filter)

@@ -54,12 +54,19 @@ struct FuzzCommand: ParsableCommand {
                 for p in r.problems { stderrLine("  " + p) }
             }
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
         if json {
-            try printJSON(Output(seed: seed, inputs_per_parser: inputs, parsers: reports, peak_rss_mb: Double(usage.ru_maxrss) / 1024))
+            try printJSON(Output(seed: seed, inputs_per_parser: inputs, parsers: reports, peak_rss_mb: Self.peakResidentMB()))
         }
         if reports.contains(where: { !$0.ok }) { throw ExitCode(1) }
+    }
+
+    /// This program's peak resident set (VmHWM): unlike getrusage's maxrss, which Linux carries over from the parent
+    /// across fork and exec, it counts only what this process touched.
+    static func peakResidentMB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+        return kb / 1024
     }
 
     struct Output: Encodable { var seed: UInt64, inputs_per_parser: Int, parsers: [FuzzReport], peak_rss_mb: Double }

@@ -10,7 +10,8 @@ struct Lathe: ParsableCommand {
         """,
         subcommands: [OpenCommand.self, DemoCommand.self, TokenizeCommand.self, LogprobsCommand.self, SampleCommand.self, BenchCommand.self,
                       PretrainCommand.self, TrainCommand.self, ExportCommand.self, MergeCommand.self, DataCommand.self,
-                      TokenizerCommand.self, ServeCommand.self, EvalCommand.self, FuzzCommand.self],
+                      TokenizerCommand.self, ServeCommand.self, EvalCommand.self, FuzzCommand.self, VisionPretrainCommand.self,
+                      VisionTrialCommand.self],
         defaultSubcommand: OpenCommand.self)
 }
 

@@ -219,14 +219,15 @@ struct WorkbenchEndToEndTests {
     @Test func aFullDiskIsShownAndTheRunResumesWhenSpaceReturns() throws {
         let ws = try copyDefaultWorkspace(steps: 40)
         defer { try? FileManager.default.removeItem(at: ws.deletingLastPathComponent()) }
+        // Every write fails while the marker exists; it appears once the run is live and past its first checkpoint.
         let marker = ws.appendingPathComponent("disk-is-full")
-        try Data().write(to: marker)
-        let t = try TmuxSession(command: ["/usr/bin/env", "LATHE_FAIL_WRITES=30", "LATHE_FAIL_WRITES_WHILE=\(marker.path)",
+        let t = try TmuxSession(command: ["/usr/bin/env", "LATHE_FAIL_WRITES=1", "LATHE_FAIL_WRITES_WHILE=\(marker.path)",
                                           LatheBinary.url.path, "open", ws.path, "--threads", "2"])
         defer { t.kill() }
         try t.wait(for: "Config: e2e — configs/a-e2e.toml")
         try t.send("s")
-        try t.wait("the run to go live") { $0.contains("● sft-") }
+        try t.wait("the run past step 12") { $0.contains("● sft-") && ($0.number(after: "step ") ?? 0) >= 12 }
+        try Data().write(to: marker)
         let failed = try t.wait("the disk-full error", timeout: 120) { $0.contains("No space left on device") }
         #expect(!failed.contains("● sft-"), "the run stopped")
         try FileManager.default.removeItem(at: marker)
